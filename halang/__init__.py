@@ -1,0 +1,3 @@
+"""halang: HACMP/PowerHA-style clusters described, verified, compiled and deployed."""
+
+__version__ = "0.1.0"

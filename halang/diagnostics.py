@@ -1,0 +1,126 @@
+"""Findings as data: every check yields Diagnostic values, never raises them."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import NamedTuple
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Span(NamedTuple):
+    """A region of a source file as character offsets, end exclusive.
+
+    Offsets are cheap to record for every token of a large file; lines and
+    columns are worked out only for the spans a finding reports.
+    """
+
+    start: int
+    end: int
+
+
+NO_SPAN = Span(0, 0)
+
+
+class Location(NamedTuple):
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class SourceText:
+    """A file's text with the offsets of its line starts, for locating spans."""
+
+    def __init__(self, text: str, path: str = "<input>"):
+        self.text = text
+        self.path = path
+        self._line_starts: list[int] | None = None
+
+    @property
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            starts = [0]
+            find = self.text.find
+            position = find("\n")
+            while position >= 0:
+                starts.append(position + 1)
+                position = find("\n", position + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset."""
+        line_index = bisect_right(self.line_starts, offset) - 1
+        return line_index + 1, offset - self.line_starts[line_index] + 1
+
+    def locate(self, span: Span) -> Location:
+        line, column = self.position(span.start)
+        end_line, end_column = self.position(max(span.start, span.end))
+        return Location(line, column, end_line, end_column)
+
+    def line_text(self, line: int) -> str:
+        starts = self.line_starts
+        start = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[start:end]
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another place that explains a finding ("first defined here")."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    span: Span
+    message: str
+    hint: str | None = None
+    scenario: tuple[str, ...] = ()
+    related: tuple[Related, ...] = ()
+    accepted: bool = False
+    file: str = ""
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.span.start, self.code, self.message)
+
+    def in_file(self, file: str) -> "Diagnostic":
+        return replace(self, file=file)
+
+    def as_accepted(self) -> "Diagnostic":
+        return replace(self, accepted=True)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def error(code: str, span: Span, message: str, hint: str | None = None, **extra) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, span, message, hint, **extra)
+
+
+def warning(code: str, span: Span, message: str, hint: str | None = None, **extra) -> Diagnostic:
+    return Diagnostic(code, Severity.WARNING, span, message, hint, **extra)
+
+
+@dataclass
+class DiagnosticSink:
+    """Collects findings while a pass walks the file."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, code: str, span: Span, message: str, hint: str | None = None, **extra) -> None:
+        self.items.append(error(code, span, message, hint, **extra))
+
+    def warning(self, code: str, span: Span, message: str, hint: str | None = None, **extra) -> None:
+        self.items.append(warning(code, span, message, hint, **extra))

@@ -1,0 +1,432 @@
+"""Parse halang text into a syntax tree, turning every parse failure into HA001.
+
+lark compiles `grammars/halang.lark` into LALR tables; a small driver here runs
+those tables with a contextual lexer of one compiled regular expression per
+parser state, tokens as plain tuples and positions as character offsets. That
+is the same language lark's own parser accepts (tests compare the two), at a
+fraction of the cost per token, which matters on files of millions of tokens.
+After a syntax error the offending line is blanked and the text parsed again,
+so one run reports every syntax error it can and the rest is still checked.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark
+from lark.parsers.lalr_analysis import Shift
+
+from halang.diagnostics import Diagnostic, Span, error
+from halang.syntax.ast import AcceptLine, AdapterLine, Attribute, Block, ListValue, Scalar, ServiceLine
+
+MAX_SYNTAX_ERRORS = 25
+
+# How a terminal is named to a person.
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "IFNAME": "an interface name",
+    "STRING": "a quoted string",
+    "LITERAL": "a number, duration, size or address",
+    "PATH": "a path",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "$END": "the end of the file",
+}
+
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+# Whitespace and comments; written so that no two ways match the same text, which
+# would make a failed match backtrack exponentially over a long run of blanks.
+_SKIP = r"[ \t\f\r\n]*(?:#[^\n]*[ \t\f\r\n]*)*"
+_SKIP_ONLY = re.compile(_SKIP)
+_WORD_END = r"(?![A-Za-z0-9_-])"
+# What a person would call the word at a place where no terminal fits.
+_WORD = re.compile(r'[^\s{}\[\]=,#"]+|.')
+
+
+def grammar_path() -> Path:
+    """The grammar shipped in the package, or the repository's copy in a checkout."""
+    packaged = Path(__file__).with_name("halang.lark")
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "grammars" / "halang.lark"
+
+
+@lru_cache(maxsize=1)
+def reference_parser() -> Lark:
+    """lark's own parser for the grammar: the tables' source and the tests' reference."""
+    return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="contextual",
+                keep_all_tokens=True, maybe_placeholders=False)
+
+
+class Splice(list):
+    """Children of an inlined rule (`_rule`, `x*`), spliced into the parent's."""
+
+
+class SyntaxFailure(Exception):
+    def __init__(self, offset: int, found: tuple | None, expected: set[str], stack: list):
+        super().__init__(offset)
+        self.offset = offset
+        self.found = found  # the token, or None when no terminal matched here
+        self.expected = expected
+        self.stack = stack
+
+
+class StringEscapeError(ValueError):
+    def __init__(self, offset: int, escape: str):
+        super().__init__(escape)
+        self.offset = offset
+        self.escape = escape
+
+
+def unescape(quoted: str) -> str:
+    body = quoted[1:-1]
+    if "\\" not in body:
+        return body
+    out = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\":
+            escaped = body[index + 1]
+            if escaped not in _ESCAPES:
+                raise StringEscapeError(index + 1, "\\" + escaped)
+            out.append(_ESCAPES[escaped])
+            index += 2
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
+
+
+class TreeBuilder:
+    """Builds AST nodes from the tokens ((type, text, start, end) tuples) of each rule."""
+
+    def __init__(self):
+        self.string_errors: list[Diagnostic] = []
+
+    def scalar(self, token: tuple) -> Scalar:
+        kind, text, start, end = token
+        if kind == "STRING":
+            try:
+                return Scalar("string", unescape(text), start, end)
+            except StringEscapeError as exc:
+                at = start + exc.offset
+                self.string_errors.append(error(
+                    "HA002", Span(at, at + 2), f"unknown escape '{exc.escape}' in a string",
+                    'strings know only the escapes \\" \\\\ \\n and \\t'))
+                return Scalar("string", text[1:-1], start, end)
+        if kind == "LITERAL":
+            return Scalar("literal", text, start, end)
+        if kind == "PATH":
+            return Scalar("string", text, start, end)
+        return Scalar("name", text, start, end)
+
+    def value(self, child) -> Scalar | ListValue:
+        return child if isinstance(child, ListValue) else self.scalar(child)
+
+    def block(self, children: list) -> Block:
+        keyword = children[0]
+        if children[1][0] == "LBRACE":
+            name, body_start = None, 2
+        else:
+            name, body_start = self.scalar(children[1]), 3
+        attributes, blocks, lines = [], [], []
+        for item in children[body_start:-1]:
+            if type(item) is Attribute:
+                attributes.append(item)
+            elif type(item) is Block:
+                blocks.append(item)
+            else:
+                lines.append(item)
+        return Block(keyword[1], name, tuple(attributes), tuple(blocks), tuple(lines),
+                     Span(keyword[2], children[-1][3]), Span(keyword[2], keyword[3]))
+
+    def start(self, children):
+        return children[0]
+
+    def attribute(self, children):
+        key, _, value = children
+        return Attribute(key[1], Span(key[2], key[3]), self.value(value))
+
+    def list(self, children):
+        items = tuple(self.value(child) for child in children[1:-1]
+                      if type(child) is ListValue or child[0] != "COMMA")
+        return ListValue(items, Span(children[0][2], children[-1][3]))
+
+    def switch(self, children):
+        return self.scalar(children[1])
+
+    def adapter(self, children):
+        keyword, node, ifname, role, address = children[:5]
+        switch = children[5] if len(children) > 5 else None
+        end = switch.end if switch else address[3]
+        return AdapterLine(self.scalar(node), self.scalar(ifname), self.scalar(role), self.scalar(address),
+                           switch, Span(keyword[2], end))
+
+    def service(self, children):
+        keyword, label, address = children
+        return ServiceLine(self.scalar(label), self.scalar(address), Span(keyword[2], address[3]))
+
+    def accept(self, children):
+        keyword, code, reason = children
+        return AcceptLine(self.scalar(code), self.scalar(reason), Span(keyword[2], reason[3]))
+
+
+_BLOCK_RULES = ("cluster", "heartbeat", "node", "capacity", "network", "link", "resource_group",
+                "filesystem", "application", "monitor", "requires", "event")
+
+
+# What a reduction does with its children.
+_PASS, _SPLICE, _BUILD_FLAT, _BUILD = range(4)
+_LEXER = "\0lexer"
+
+
+class TableParser:
+    """Runs lark's LALR tables for the grammar with a lean contextual lexer.
+
+    Each parser state is one dict holding its actions (terminal -> (shift?, next
+    state dict or reduction)), its gotos (rule name -> next state dict) and, under
+    _LEXER, the compiled lexer for the terminals it accepts: the loop then looks
+    up nothing but the current state.
+    """
+
+    def __init__(self, lark: Lark):
+        table = lark.parser.parser._parse_table
+        terminals = {terminal.name: terminal for terminal in lark.terminals}
+        # Plain-str keys throughout: lark's names are Token objects with a slow __eq__.
+        rows = {state: {} for state in table.states}
+        lexers: dict[frozenset, object] = {}
+        for state, entries in table.states.items():
+            row = rows[state]
+            for name, (action, argument) in entries.items():
+                name = str(name)
+                if name in terminals or name == "$END":
+                    row[name] = (True, rows[argument]) if action is Shift else (False, self._reduction(argument))
+                elif action is Shift:
+                    row[name] = rows[argument]
+            accepted = frozenset(name for name in row if name in terminals)
+            if accepted not in lexers:
+                lexers[accepted] = self._compile([terminals[name] for name in accepted])
+            row[_LEXER] = lexers[accepted]
+        self.start_row = rows[table.start_states["start"]]
+
+    @staticmethod
+    def _reduction(rule) -> tuple[int, str, int]:
+        origin = str(rule.origin.name)
+        size = len(rule.expansion)
+        symbols = [str(symbol.name) for symbol in rule.expansion]
+        if origin.startswith("_"):
+            how = _PASS if size == 1 and not symbols[0].startswith("_") else _SPLICE
+        else:
+            how = _BUILD_FLAT if any(symbol.startswith("_") for symbol in symbols) else _BUILD
+        return size, origin, how
+
+    @staticmethod
+    def _compile(accepted: list):
+        # Priority first; keywords (which must end at a word boundary) before the names they resemble.
+        ordered = sorted(accepted, key=lambda t: (-t.priority, t.pattern.type != "str", -len(t.pattern.value), t.name))
+        alternatives = []
+        for terminal in ordered:
+            pattern = terminal.pattern.to_regexp()
+            if terminal.pattern.type == "str" and terminal.pattern.value[-1:].isalnum():
+                pattern += _WORD_END
+            alternatives.append(f"(?P<{terminal.name}>{pattern})")
+        if not alternatives:
+            return re.compile(r"(?!)").match
+        return re.compile(_SKIP + "(?:" + "|".join(alternatives) + ")").match
+
+    @staticmethod
+    def expected(row: dict) -> set[str]:
+        return {name for name, entry in row.items() if type(entry) is tuple}
+
+    def parse(self, text: str, builder: TreeBuilder) -> Block:
+        builders = {name: builder.block for name in _BLOCK_RULES}
+        for name in ("start", "attribute", "list", "switch", "adapter", "service", "accept"):
+            builders[name] = getattr(builder, name)
+        stack = [self.start_row]
+        values: list = []
+        push_row, push_value, pop_value = stack.append, values.append, values.pop
+        position, length = 0, len(text)
+        row = self.start_row
+        while True:
+            match = row[_LEXER](text, position)
+            if match is None:
+                rest = _SKIP_ONLY.match(text, position).end()
+                if rest < length:
+                    word = _WORD.match(text, rest)
+                    found = ("WORD", word.group(), rest, word.end()) if word else None
+                    raise SyntaxFailure(rest, found, self.expected(row), values)
+                token = ("$END", "", length, length)
+                kind = "$END"
+            else:
+                kind = match.lastgroup
+                start = match.start(kind)
+                position = match.end()
+                token = (kind, text[start:position], start, position)
+            while True:
+                action = row.get(kind)
+                if action is None:
+                    raise SyntaxFailure(token[2], token, self.expected(row), values)
+                if action[0]:
+                    row = action[1]
+                    push_row(row)
+                    push_value(token)
+                    break
+                size, origin, how = action[1]
+                if how == _PASS:
+                    value = pop_value()
+                    stack.pop()
+                else:
+                    children = values[-size:]
+                    del values[-size:]
+                    del stack[-size:]
+                    if how == _SPLICE:
+                        first = children[0]
+                        if type(first) is Splice:
+                            value, children = first, children[1:]
+                        else:
+                            value = Splice()
+                        for child in children:
+                            if type(child) is Splice:
+                                value.extend(child)
+                            else:
+                                value.append(child)
+                    else:
+                        if how == _BUILD_FLAT:
+                            flat = []
+                            for child in children:
+                                if type(child) is Splice:
+                                    flat.extend(child)
+                                else:
+                                    flat.append(child)
+                            children = flat
+                        value = builders[origin](children)
+                        if origin == "start":
+                            return value
+                row = stack[-1][origin]
+                push_row(row)
+                push_value(value)
+
+
+@lru_cache(maxsize=1)
+def table_parser() -> TableParser:
+    return TableParser(reference_parser())
+
+
+def parse(text: str) -> tuple[Block | None, list[Diagnostic]]:
+    """The cluster block of `text` (None when nothing could be recovered) and findings."""
+    parser = table_parser()
+    diagnostics: list[Diagnostic] = []
+    reported_lines: set[int] = set()
+    braces_changed = False
+    for _attempt in range(MAX_SYNTAX_ERRORS):
+        builder = TreeBuilder()
+        # The tree is millions of small objects and no cycles: collecting during the parse is wasted work.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return parser.parse(text, builder), diagnostics + builder.string_errors
+        except SyntaxFailure as failure:
+            line_start = text.rfind("\n", 0, failure.offset) + 1
+            line_end = text.find("\n", failure.offset)
+            line_end = len(text) if line_end < 0 else line_end
+            at_end = failure.found is not None and failure.found[0] == "$END"
+            if not (at_end and braces_changed) and line_start not in reported_lines:
+                diagnostics.append(syntax_error(failure, text))
+                reported_lines.add(line_start)
+            blanked = text[line_start:line_end]
+            if at_end or not blanked.strip():
+                return None, diagnostics
+            braces_changed |= blanked.count("{") != blanked.count("}")
+            text = text[:line_start] + " " * len(blanked) + text[line_end:]
+        finally:
+            if collecting:
+                gc.enable()
+    return None, diagnostics
+
+
+def _open_blocks(stack: list) -> list[tuple[str, int]]:
+    """The blocks still open where the parser stopped, outermost first, with their offsets."""
+    opened = []
+    for index, item in enumerate(stack):
+        if type(item) is tuple and item[0] == "LBRACE":
+            head = [tok for tok in stack[max(0, index - 2):index] if type(tok) is tuple and tok[0] != "LBRACE"]
+            words = [tok[1] for tok in head]
+            if len(head) == 2 and head[0][0] in ("NAME", "RBRACE"):
+                head, words = head[1:], words[1:]
+            opened.append((" ".join(words) or "block", head[0][2] if head else item[2]))
+    return opened
+
+
+def _describe_expected(expected: set[str], in_block_body: bool = False) -> str:
+    words = []
+    for name in sorted(expected, key=lambda n: (n.startswith("$"), n != "NAME", n)):
+        if name in TERMINAL_WORDS:
+            words.append(TERMINAL_WORDS[name])
+        elif name.isupper():
+            words.append(f"'{name.lower()}'")
+    if in_block_body and "NAME" in expected:
+        words[words.index("a name")] = "an attribute (key = value)"
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _found(failure: SyntaxFailure, text: str) -> str:
+    if failure.found is not None:
+        if failure.found[0] == "$END":
+            return "the end of the file"
+        return f"'{failure.found[1]}'"
+    char = text[failure.offset]
+    if char == '"':
+        return "a string that is not closed on its line"
+    return f"'{char}'"
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def syntax_error(failure: SyntaxFailure, text: str) -> Diagnostic:
+    """HA001 in words a person understands, naming the block left open if any."""
+    expected = failure.expected - {"COMMENT"}
+    found = _found(failure, text)
+    opened = _open_blocks(failure.stack)
+    hint = None
+    if failure.found is not None:
+        span = Span(failure.found[2], max(failure.found[3], failure.found[2] + 1))
+    else:
+        span = Span(failure.offset, failure.offset + 1)
+    if opened and "RBRACE" in expected:
+        label, offset = opened[-1]
+        line = _line_of(text, offset)
+        closing = f"'}}' to close '{label}' opened at line {line}"
+        others = _describe_expected(expected - {"RBRACE"}, in_block_body=True)
+        if found == "the end of the file":
+            message = f"the file ends before '}}' closes '{label}' opened at line {line}"
+            hint = "every '{' needs its '}'"
+        elif others:
+            message = f"expected {others}, or {closing}; found {found}"
+        else:
+            message = f"expected {closing}; found {found}"
+    else:
+        message = f"expected {_describe_expected(expected) or 'nothing more'}; found {found}"
+    if failure.found is not None and failure.found[0] in ("NAME", "WORD"):
+        keywords = [name.lower() for name in expected if name.isupper() and name.lower().isalpha()
+                    and name not in TERMINAL_WORDS]
+        close = difflib.get_close_matches(failure.found[1], keywords, n=1)
+        previous = failure.stack[-1] if failure.stack else None
+        if close:
+            hint = f"did you mean '{close[0]}'?"
+        elif expected == {"EQUAL"} and type(previous) is tuple and previous[0] == "NAME":
+            message = f"expected '=' after '{previous[1]}'; found {found}"
+            hint = "attributes are written key = value"
+    return error("HA001", span, f"syntax error: {message}", hint)

@@ -71,8 +71,7 @@ class SourceText:
         return self.text[start:end]
 
 
-@dataclass(frozen=True, slots=True)
-class Related:
+class Related(NamedTuple):
     """Another place that explains a finding ("first defined here")."""
 
     span: Span

@@ -1,0 +1,1 @@
+"""Checks, one file per diagnostic code, grouped by family (see registry.py)."""

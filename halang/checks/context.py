@@ -1,0 +1,51 @@
+"""What a check sees: the resolved cluster, its syntax tree, and shared indexes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+
+from halang.model.cluster import Adapter, Cluster, Group, Network, Node, Service
+from halang.syntax.ast import Block
+
+
+@dataclass
+class CheckContext:
+    cluster: Cluster
+    tree: Block
+    faults: int = 1
+
+    @cached_property
+    def nodes(self) -> dict[str, Node]:
+        return {node.name: node for node in self.cluster.nodes}
+
+    @cached_property
+    def groups(self) -> dict[str, Group]:
+        return {group.name: group for group in self.cluster.groups}
+
+    @cached_property
+    def networks(self) -> dict[str, Network]:
+        return {network.name: network for network in self.cluster.networks}
+
+    @cached_property
+    def services(self) -> dict[str, tuple[Network, Service]]:
+        """Service label -> (its network, the service)."""
+        return {service.name: (network, service)
+                for network in self.cluster.networks for service in network.services}
+
+    @cached_property
+    def adapters_by_node(self) -> dict[str, list[tuple[Network, Adapter]]]:
+        index: dict[str, list[tuple[Network, Adapter]]] = defaultdict(list)
+        for network in self.cluster.networks:
+            for adapter in network.adapters:
+                index[adapter.node].append((network, adapter))
+        return index
+
+    @cached_property
+    def groups_using_service(self) -> dict[str, list[Group]]:
+        index: dict[str, list[Group]] = defaultdict(list)
+        for group in self.cluster.groups:
+            for label in group.service_ips:
+                index[label].append(group)
+        return index

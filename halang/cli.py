@@ -1,0 +1,142 @@
+"""The `halang` command: the only module that reads argv, prints and picks exit codes.
+
+Exit codes: 0 success (no errors), 1 findings or changes to report, 2 the
+command could not run (no such file, bad flags, unreadable input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from halang import __version__
+from halang.diagnostics import SourceText
+
+EXIT_OK, EXIT_FINDINGS, EXIT_TROUBLE = 0, 1, 2
+
+
+class Trouble(Exception):
+    """The command cannot run; the message says why."""
+
+
+def read_source(path: str) -> SourceText:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise Trouble(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise Trouble(f"{path}: is a directory, not a .ha file") from None
+    except OSError as exc:
+        raise Trouble(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Trouble(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    return SourceText(text, path)
+
+
+def use_color(args) -> bool:
+    return not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def cmd_verify(args) -> int:
+    from halang.report.json_report import render_json
+    from halang.report.text import Style, render_report
+    from halang.verify import verify_source
+
+    reports = [verify_source(read_source(path), faults=args.faults) for path in args.files]
+    if args.format == "json":
+        sys.stdout.write(render_json(reports))
+    else:
+        style = Style(use_color(args))
+        print("\n\n".join(render_report(report, style) for report in reports))
+    failing = any(report.errors or (args.strict and report.warnings) for report in reports)
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def cmd_show(args) -> int:
+    from halang.report.text import Style, render_report
+    from halang.show import render_summary
+    from halang.verify import verify_source
+
+    report = verify_source(read_source(args.file), faults=0)
+    if report.errors or report.cluster is None:
+        print(render_report(report, Style(use_color(args))), file=sys.stderr)
+        print(f"{args.file}: not shown: fix the errors first", file=sys.stderr)
+        return EXIT_FINDINGS
+    if args.format == "json":
+        sys.stdout.write(report.cluster.to_json())
+    else:
+        print(render_summary(report.cluster))
+    return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    from halang.checks.registry import all_checks, check_for
+    from halang.explain import render_explanation
+
+    if args.code is None:
+        for code, check in all_checks().items():
+            doc = check.doc()
+            print(f"{code}  {doc.severity.value:<7}  {doc.title}")
+        return EXIT_OK
+    check = check_for(args.code)
+    if check is None:
+        raise Trouble(f"no such code: {args.code} (halang explain lists them all)")
+    print(render_explanation(check.doc()))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="halang", description="Describe, verify, compile and deploy HA clusters.")
+    parser.add_argument("--version", action="version", version=f"halang {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    verify = commands.add_parser("verify", help="check .ha files: static rules and failure analysis")
+    verify.add_argument("files", nargs="+", metavar="FILE")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.add_argument("--faults", type=_faults, default=1, metavar="K",
+                        help="analyse every set of up to K simultaneous failures (0: static checks only)")
+    verify.add_argument("--strict", action="store_true", help="warnings fail the run too")
+    verify.add_argument("--no-color", action="store_true")
+    verify.set_defaults(run=cmd_verify)
+
+    show = commands.add_parser("show", help="print the resolved cluster (a summary, or canonical JSON)")
+    show.add_argument("file", metavar="FILE")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    show.add_argument("--no-color", action="store_true")
+    show.set_defaults(run=cmd_show)
+
+    explain = commands.add_parser("explain", help="explain a diagnostic code (no code: list them)")
+    explain.add_argument("code", nargs="?", metavar="CODE")
+    explain.set_defaults(run=cmd_explain)
+    return parser
+
+
+def _faults(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError("K is 0 to 10")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except Trouble as exc:
+        print(f"halang: {exc}", file=sys.stderr)
+        return EXIT_TROUBLE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

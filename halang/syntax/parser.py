@@ -335,15 +335,22 @@ def parse(text: str) -> tuple[Block | None, list[Diagnostic]]:
         try:
             return parser.parse(text, builder), diagnostics + builder.string_errors
         except SyntaxFailure as failure:
-            line_start = text.rfind("\n", 0, failure.offset) + 1
-            line_end = text.find("\n", failure.offset)
-            line_end = len(text) if line_end < 0 else line_end
             at_end = failure.found is not None and failure.found[0] == "$END"
+            line_start = text.rfind("\n", 0, failure.offset) + 1
             if not (at_end and braces_changed) and line_start not in reported_lines:
                 diagnostics.append(syntax_error(failure, text))
                 reported_lines.add(line_start)
+            if at_end:
+                return None, diagnostics
+            unclosed = _unclosed_before(failure)
+            if unclosed is not None and unclosed > 0 and text[unclosed - 1] in " \t":
+                # Put the missing '}' in the blank before the keyword: offsets stay as they are.
+                text = text[:unclosed - 1] + "}" + text[unclosed:]
+                continue
+            line_end = text.find("\n", failure.offset)
+            line_end = len(text) if line_end < 0 else line_end
             blanked = text[line_start:line_end]
-            if at_end or not blanked.strip():
+            if not blanked.strip():
                 return None, diagnostics
             braces_changed |= blanked.count("{") != blanked.count("}")
             text = text[:line_start] + " " * len(blanked) + text[line_end:]
@@ -364,6 +371,19 @@ def _open_blocks(stack: list) -> list[tuple[str, int]]:
                 head, words = head[1:], words[1:]
             opened.append((" ".join(words) or "block", head[0][2] if head else item[2]))
     return opened
+
+
+_BLOCK_KEYWORDS = {"heartbeat", "node", "network", "link", "resource_group", "event", "accept", "adapter", "service",
+                   "application", "filesystem", "monitor", "requires", "capacity"}
+
+
+def _unclosed_before(failure: SyntaxFailure) -> int | None:
+    """Where a '}' is missing: a block keyword read as an attribute key inside a block left open."""
+    previous = failure.stack[-1] if failure.stack else None
+    if (failure.expected == {"EQUAL"} and type(previous) is tuple and previous[0] == "NAME"
+            and previous[1] in _BLOCK_KEYWORDS and _open_blocks(failure.stack)):
+        return previous[2]
+    return None
 
 
 def _describe_expected(expected: set[str], in_block_body: bool = False) -> str:
@@ -405,6 +425,13 @@ def syntax_error(failure: SyntaxFailure, text: str) -> Diagnostic:
         span = Span(failure.found[2], max(failure.found[3], failure.found[2] + 1))
     else:
         span = Span(failure.offset, failure.offset + 1)
+    unclosed = _unclosed_before(failure)
+    if unclosed is not None:
+        label, offset = opened[-1]
+        keyword = failure.stack[-1][1]
+        return error("HA001", Span(unclosed, unclosed + len(keyword)),
+                     f"syntax error: expected '}}' to close '{label}' opened at line {_line_of(text, offset)} "
+                     f"before '{keyword} {failure.found[1]}'", f"add '}}' to close '{label}'")
     if opened and "RBRACE" in expected:
         label, offset = opened[-1]
         line = _line_of(text, offset)

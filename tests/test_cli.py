@@ -1,0 +1,130 @@
+"""The commands as a user runs them: output, formats and exit codes."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from halang.checks.registry import all_checks
+from halang.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.ha"))
+TWO_NODE = ROOT / "examples" / "two_node_replace.ha"
+
+DUPLICATE = """cluster c {
+  heartbeat { key_file = "/etc/halang/k.key" }
+  node a { }
+  node a { }
+}
+"""
+
+
+@pytest.fixture
+def bad_file(tmp_path):
+    path = tmp_path / "bad.ha"
+    path.write_text(DUPLICATE)
+    return path
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_verifies_without_errors(example, capsys):
+    assert main(["verify", str(example), "--strict"]) == 0
+    assert "0 errors, 0 warnings" in capsys.readouterr().out
+
+
+def test_text_output_points_at_the_construct(bad_file, capsys):
+    assert main(["verify", str(bad_file), "--no-color"]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad_file}:4:8: error[HA101]: node 'a' is defined twice" in out
+    assert "4 |   node a { }" in out
+    assert "  |        ^" in out
+    assert "first defined here at line 3, column 8" in out
+    assert "\x1b[" not in out
+
+
+def test_json_output_lists_every_finding(bad_file, capsys):
+    assert main(["verify", str(bad_file), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    [finding] = [f for f in data["findings"] if f["code"] == "HA101"]
+    assert finding == finding | {"severity": "error", "file": str(bad_file), "line": 4, "column": 8,
+                                 "scenario": [], "accepted": False}
+    assert set(finding) >= {"code", "severity", "message", "file", "line", "column", "hint", "scenario", "accepted"}
+    assert data["summary"]["errors"] == 1
+
+
+def test_accepted_findings_are_listed_and_do_not_fail(tmp_path, capsys):
+    path = tmp_path / "accepted.ha"
+    path.write_text('cluster c {\n  node a { }\n  accept HA601 "lab cluster, isolated network"\n}\n')
+    assert main(["verify", str(path), "--strict", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(f["code"], f["accepted"]) for f in data["findings"]] == [("HA601", True)]
+
+
+def test_warnings_fail_only_with_strict(tmp_path):
+    path = tmp_path / "warn.ha"
+    path.write_text("cluster c {\n  node a { }\n}\n")
+    assert main(["verify", str(path)]) == 0
+    assert main(["verify", str(path), "--strict"]) == 1
+
+
+def test_missing_file_exits_2(capsys):
+    assert main(["verify", "/nonexistent/cluster.ha"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_binary_file_exits_2(tmp_path, capsys):
+    path = tmp_path / "binary.ha"
+    path.write_bytes(b"\xff\xfe\x00cluster")
+    assert main(["verify", str(path)]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_bad_flags_exit_2():
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", "--faults", "many", str(TWO_NODE)])
+    assert exc.value.code == 2
+
+
+def test_verify_says_when_failure_analysis_did_not_run(capsys):
+    main(["verify", str(TWO_NODE), "--faults", "0"])
+    assert "failure analysis not requested (--faults 0)" in capsys.readouterr().out
+
+
+def test_show_json_is_canonical_and_stable(capsys):
+    assert main(["show", str(TWO_NODE), "--format", "json"]) == 0
+    first = capsys.readouterr().out
+    main(["show", str(TWO_NODE), "--format", "json"])
+    assert capsys.readouterr().out == first
+    data = json.loads(first)
+    assert list(data) == sorted(data)
+    assert [node["name"] for node in data["nodes"]] == ["alpha", "bravo"]
+    assert data["heartbeat"]["interval_ms"] == 500
+    adapter = data["networks"][0]["adapters"][0]
+    assert adapter == {"node": "alpha", "ifname": "en0", "role": "boot", "address": "10.10.1.11", "prefix": 24,
+                       "switch": "sw1"}
+
+
+def test_show_refuses_a_file_with_errors(bad_file, capsys):
+    assert main(["show", str(bad_file)]) == 1
+    assert "fix the errors first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("code", sorted(all_checks()))
+def test_explain_every_code(code, capsys):
+    assert main(["explain", code.lower()]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(code) and "Reported by" in out
+
+
+def test_explain_unknown_code_exits_2(capsys):
+    assert main(["explain", "HA999"]) == 2
+
+
+def test_console_script_runs():
+    result = subprocess.run([str(Path(sys.executable).with_name("halang")), "verify", str(TWO_NODE)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "two_node_replace.ha: 0 errors" in result.stdout

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from halang.checks.context import CheckContext
 from halang.checks.registry import all_checks, static_checks
 from halang.diagnostics import Diagnostic, DiagnosticSink, SourceText
+from halang.memory import paused_gc
 from halang.model import Cluster, build_model
 from halang.syntax import parse
 
@@ -45,12 +46,13 @@ def load(source: SourceText) -> tuple[Cluster | None, object, list[Diagnostic]]:
 
 
 def verify_source(source: SourceText, faults: int = 1) -> FileReport:
-    cluster, tree, findings = load(source)
-    if cluster is not None:
-        context = CheckContext(cluster, tree, faults)
-        for check in static_checks():
-            findings.extend(check.run(context))
-        findings = _apply_accepts(cluster, findings)
+    with paused_gc():
+        cluster, tree, findings = load(source)
+        if cluster is not None:
+            context = CheckContext(cluster, tree, faults)
+            for check in static_checks():
+                findings.extend(check.run(context))
+            findings = _apply_accepts(cluster, findings)
     findings = sorted((finding.in_file(source.path) for finding in findings), key=Diagnostic.sort_key)
     report = FileReport(source, findings, cluster, "skipped", "", faults)
     blocking = [f for f in findings if f.is_error and not f.accepted and f.code not in ANALYSIS_CODES]

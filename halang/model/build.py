@@ -201,10 +201,10 @@ class ModelBuilder:
                        if self._unique("event", block.name, events_seen)
                        for event in [self.event(block)] if event is not None)
 
-        accepts = tuple(Accept.model_construct(code=line.code.text, reason=line.reason.text,
+        accepts = tuple(Accept(code=line.code.text, reason=line.reason.text,
                                                spans={"": line.span, "code": line.code.span})
                         for line in tree.lines)
-        return Cluster.model_construct(
+        return Cluster(
             name=tree.name.text, heartbeat=heartbeat, nodes=nodes, networks=networks, links=links,
             groups=groups, events=events, accepts=accepts, spans={"": tree.head_span, "name": tree.name.span})
 
@@ -228,7 +228,7 @@ class ModelBuilder:
         spans = dict(values.spans)
         if block:
             spans[""] = block.head_span
-        return Heartbeat.model_construct(
+        return Heartbeat(
             interval_ms=values.get("interval", 1000), miss_limit=values.get("miss_limit", 5),
             port=values.get("port", 7400), key_file=values.get("key_file"), quorum=quorum,
             tie_breaker=tie_breaker, spans=spans)
@@ -239,19 +239,19 @@ class ModelBuilder:
         capacity = None
         if "capacity" in singles:
             capacity_values = self.attributes(singles["capacity"], BLOCKS["capacity"])
-            capacity = Capacity.model_construct(cpu=capacity_values.get("cpu"), memory=capacity_values.get("memory"),
+            capacity = Capacity(cpu=capacity_values.get("cpu"), memory=capacity_values.get("memory"),
                                                 spans={"": singles["capacity"].head_span, **capacity_values.spans})
         ssh = None
         if "ssh" in values:
             match = _SSH.match(values["ssh"])
             if match and (match.group("port") is None or 1 <= int(match.group("port")) <= 65535):
-                ssh = Ssh.model_construct(user=match.group("user"), host=match.group("host").strip("[]"),
+                ssh = Ssh(user=match.group("user"), host=match.group("host").strip("[]"),
                                           port=int(match.group("port") or 22))
             else:
                 self.sink.error("HA104", values.spans["ssh"], f"ssh = \"{values['ssh']}\" is not user@host:port",
                                 'write for example "root@10.0.0.1:22"; user and port are optional')
         domains = tuple(dict.fromkeys(item.text for item in values.get("domains", ())))
-        return Node.model_construct(name=block.name.text, capacity=capacity, domains=domains, ssh=ssh,
+        return Node(name=block.name.text, capacity=capacity, domains=domains, ssh=ssh,
                                     spans={"": block.head_span, "name": block.name.span, **values.spans})
 
     def _node_refs(self, items: list[Scalar], where: str) -> list[Scalar]:
@@ -298,7 +298,7 @@ class ModelBuilder:
         if "type" not in values:
             return None
         spans.update({key: span for key, span in values.spans.items() if key in BLOCKS["link"]})
-        return Link.model_construct(name=block.name.text, type=values["type"], devices=devices, spans=spans)
+        return Link(name=block.name.text, type=values["type"], devices=devices, spans=spans)
 
     def network(self, block: Block) -> Network:
         values = self.attributes(block, BLOCKS["network"])
@@ -316,7 +316,7 @@ class ModelBuilder:
                 service = self.service(line, boot_prefix)
                 if service is not None:
                     services.append(service)
-        return Network.model_construct(name=name, type=values.get("type", "ether"), ipat=values.get("ipat", "alias"),
+        return Network(name=name, type=values.get("type", "ether"), ipat=values.get("ipat", "alias"),
                                        adapters=tuple(adapters), services=tuple(services),
                                        spans={"": block.head_span, "name": block.name.span, **values.spans})
 
@@ -348,7 +348,7 @@ class ModelBuilder:
                  "address": line.address.span}
         if line.switch is not None:
             spans["switch"] = line.switch.span
-        return Adapter.model_construct(node=line.node.text, ifname=line.ifname.text, role=line.role.text,
+        return Adapter(node=line.node.text, ifname=line.ifname.text, role=line.role.text,
                                        address=address.text, prefix=address.prefix,
                                        switch=line.switch.text if line.switch else network,
                                        version=address.version, value=address.value, spans=spans)
@@ -359,7 +359,7 @@ class ModelBuilder:
         address = self._address(line.address)
         if address is None:
             return None
-        return Service.model_construct(name=line.label.text, address=address.text,
+        return Service(name=line.label.text, address=address.text,
                                        prefix=address.prefix if address.prefix is not None else boot_prefix,
                                        version=address.version, value=address.value,
                                        spans={"": line.span, "name": line.label.span, "address": line.address.span})
@@ -388,13 +388,13 @@ class ModelBuilder:
         mounts_seen: dict[str, Scalar] = {}
         for item in values.get("filesystems", []):
             if self._mount_point(item, mounts_seen, where):
-                filesystems.append(Filesystem.model_construct(mount_point=item.text, spans={"": item.span}))
+                filesystems.append(Filesystem(mount_point=item.text, spans={"": item.span}))
         applications = []
         apps_seen: dict[str, Scalar] = {}
         for child in block.blocks:
             if child.kind == "filesystem" and self._mount_point(child.name, mounts_seen, where):
                 fs_values = self.attributes(child, BLOCKS["filesystem"])
-                filesystems.append(Filesystem.model_construct(
+                filesystems.append(Filesystem(
                     mount_point=child.name.text, device=fs_values.get("device"), fstype=fs_values.get("fstype"),
                     options=fs_values.get("options"), spans={"": child.head_span, **fs_values.spans}))
             elif child.kind == "application" and self._unique("application", child.name, apps_seen, f" in {where}"):
@@ -404,10 +404,10 @@ class ModelBuilder:
         requires = Requirements()
         if "requires" in singles:
             req = self.attributes(singles["requires"], BLOCKS["requires"])
-            requires = Requirements.model_construct(cpu=req.get("cpu", 0.0), memory=req.get("memory", 0),
+            requires = Requirements(cpu=req.get("cpu", 0.0), memory=req.get("memory", 0),
                                                     spans={"": singles["requires"].head_span, **req.spans})
         spans = {"": block.head_span, "name": block.name.span, **values.spans}
-        return Group.model_construct(
+        return Group(
             name=name, nodes=nodes, startup=startup, fallover=values.get("fallover", default_fallover),
             fallback=values.get("fallback", "never"), fallback_delay_ms=values.get("fallback_delay", 0),
             service_ips=self._refs(values.get("service_ips", []), self.service_names, "service label", where),
@@ -434,7 +434,7 @@ class ModelBuilder:
             monitor = self.monitor(singles["monitor"])
         if "start" not in values or "stop" not in values:
             return None
-        return Application.model_construct(name=block.name.text, start=values["start"], stop=values["stop"],
+        return Application(name=block.name.text, start=values["start"], stop=values["stop"],
                                            timeout_ms=values.get("timeout", 60_000), monitor=monitor,
                                            spans={"": block.head_span, "name": block.name.span, **values.spans})
 
@@ -448,7 +448,7 @@ class ModelBuilder:
                                 'add command = "/path/to/check" or process = "name"')
             return None
         interval = values.get("interval", 10_000)
-        return Monitor.model_construct(
+        return Monitor(
             command=values.get("command"), process=values.get("process"), interval_ms=interval,
             timeout_ms=values.get("timeout", interval // 2), restarts=values.get("restarts", 3),
             stabilization_ms=values.get("stabilization", 0), spans={"": block.head_span, **values.spans})
@@ -459,7 +459,7 @@ class ModelBuilder:
             self.sink.error("HA104", block.name.span, f"there is no event '{block.name.text}'",
                             self._suggest(block.name.text, EVENT_KINDS) or "events: " + ", ".join(EVENT_KINDS))
             return None
-        return Event.model_construct(kind=block.name.text, pre=values.get("pre"), post=values.get("post"),
+        return Event(kind=block.name.text, pre=values.get("pre"), post=values.get("post"),
                                      notify=values.get("notify"), recovery=values.get("recovery"),
                                      spans={"": block.head_span, **values.spans})
 

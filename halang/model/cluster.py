@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from halang.diagnostics import NO_SPAN, Span
 
@@ -28,7 +28,8 @@ FORMAT_VERSION = 1
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    spans: dict[str, Span] = Field(default_factory=dict, exclude=True, repr=False)
+    # Not validated: the builder makes them from the parser's offsets, and a large file has a million.
+    spans: SkipValidation[dict[str, Span]] = Field(default_factory=dict, exclude=True, repr=False)
 
     def span(self, part: str = "") -> Span:
         return self.spans.get(part) or self.spans.get("") or NO_SPAN

@@ -12,7 +12,6 @@ so one run reports every syntax error it can and the rest is still checked.
 from __future__ import annotations
 
 import difflib
-import gc
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +20,7 @@ from lark import Lark
 from lark.parsers.lalr_analysis import Shift
 
 from halang.diagnostics import Diagnostic, Span, error
+from halang.memory import paused_gc
 from halang.syntax.ast import AcceptLine, AdapterLine, Attribute, Block, ListValue, Scalar, ServiceLine
 
 MAX_SYNTAX_ERRORS = 25
@@ -329,11 +329,9 @@ def parse(text: str) -> tuple[Block | None, list[Diagnostic]]:
     braces_changed = False
     for _attempt in range(MAX_SYNTAX_ERRORS):
         builder = TreeBuilder()
-        # The tree is millions of small objects and no cycles: collecting during the parse is wasted work.
-        collecting = gc.isenabled()
-        gc.disable()
         try:
-            return parser.parse(text, builder), diagnostics + builder.string_errors
+            with paused_gc():
+                return parser.parse(text, builder), diagnostics + builder.string_errors
         except SyntaxFailure as failure:
             at_end = failure.found is not None and failure.found[0] == "$END"
             line_start = text.rfind("\n", 0, failure.offset) + 1
@@ -354,9 +352,6 @@ def parse(text: str) -> tuple[Block | None, list[Diagnostic]]:
                 return None, diagnostics
             braces_changed |= blanked.count("{") != blanked.count("}")
             text = text[:line_start] + " " * len(blanked) + text[line_end:]
-        finally:
-            if collecting:
-                gc.enable()
     return None, diagnostics
 
 

@@ -42,9 +42,11 @@ TERMINAL_WORDS = {
 }
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
-# Whitespace and comments; written so that no two ways match the same text, which
-# would make a failed match backtrack exponentially over a long run of blanks.
-_SKIP = r"[ \t\f\r\n]*(?:#[^\n]*[ \t\f\r\n]*)*"
+# Whitespace and comments, matched possessively (Python 3.11+): a comment is
+# skipped whole or not at all, so a failed token match can never backtrack into
+# a comment and read "cluster" out of "# the cluster ...". No two ways match the
+# same text, so a failed match cannot backtrack exponentially either.
+_SKIP = r"[ \t\f\r\n]*+(?:#[^\n]*+[ \t\f\r\n]*+)*+"
 _SKIP_ONLY = re.compile(_SKIP)
 _WORD_END = r"(?![A-Za-z0-9_-])"
 # What a person would call the word at a place where no terminal fits.
@@ -396,14 +398,14 @@ def _describe_expected(expected: set[str], in_block_body: bool = False) -> str:
 
 
 def _found(failure: SyntaxFailure, text: str) -> str:
-    if failure.found is not None:
-        if failure.found[0] == "$END":
-            return "the end of the file"
-        return f"'{failure.found[1]}'"
-    char = text[failure.offset]
-    if char == '"':
+    if failure.found is None:
+        return f"'{text[failure.offset]}'"
+    kind, value = failure.found[0], failure.found[1]
+    if kind == "$END":
+        return "the end of the file"
+    if value == '"':
         return "a string that is not closed on its line"
-    return f"'{char}'"
+    return f"'{value}'"
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -442,7 +444,7 @@ def syntax_error(failure: SyntaxFailure, text: str) -> Diagnostic:
     else:
         message = f"expected {_describe_expected(expected) or 'nothing more'}; found {found}"
     if failure.found is not None and failure.found[0] in ("NAME", "WORD"):
-        keywords = [name.lower() for name in expected if name.isupper() and name.lower().isalpha()
+        keywords = [name.lower() for name in expected if name.isupper() and name.replace("_", "").isalpha()
                     and name not in TERMINAL_WORDS]
         close = difflib.get_close_matches(failure.found[1], keywords, n=1)
         previous = failure.stack[-1] if failure.stack else None

@@ -95,7 +95,10 @@ def all_checks() -> dict[str, Check]:
 
 
 def static_checks() -> list[Check]:
-    return [check for check in all_checks().values() if check.phase == "static"]
+    """Checks `verify` runs on the model: the static ones, and model-phase codes with a check of their own
+    (HA104 for `accept` lines, which needs the registry the model builder does not know)."""
+    return [check for check in all_checks().values()
+            if check.phase == "static" or (check.phase == "model" and type(check).run is not Check.run)]
 
 
 def check_for(code: str) -> Check | None:

@@ -11,7 +11,7 @@ import difflib
 import re
 from typing import Any
 
-from halang.diagnostics import DiagnosticSink, Span
+from halang.diagnostics import DiagnosticSink, Related, Span
 from halang.model import literals
 from halang.model.cluster import (
     Accept, Adapter, Application, Capacity, Cluster, Event, Filesystem, Group, Heartbeat, Link, Monitor,
@@ -34,6 +34,7 @@ class Values(dict):
     def __init__(self):
         super().__init__()
         self.spans: dict[str, Span] = {}
+        self.key_spans: dict[str, Span] = {}
 
 
 class ModelBuilder:
@@ -46,6 +47,12 @@ class ModelBuilder:
         close = difflib.get_close_matches(word, list(choices), n=1)
         return f"did you mean '{close[0]}'?" if close else None
 
+    def _suggest_node(self, word: str) -> str:
+        """A hint for an undefined node: the closest name, else the nodes there are (a few)."""
+        names = sorted(self.node_names)
+        listed = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+        return self._suggest(word, names) or f"define node {word} {{ }}, or name one of: {listed}"
+
     def attributes(self, block: Block, schema: dict[str, Attr], extra_keys: bool = False) -> Values:
         """Convert a block's attributes by its schema; with extra_keys, unknown keys are kept raw."""
         values = Values()
@@ -54,8 +61,7 @@ class ModelBuilder:
             key = attribute.key
             if key in seen:
                 self.sink.error("HA103", attribute.key_span, f"'{key}' is given twice in '{block.label()}'",
-                                f"keep one; the first is at offset {seen[key].key_span.start}",
-                                related=())
+                                "keep one of the two", related=(Related(seen[key].key_span, "first given here"),))
                 continue
             seen[key] = attribute
             spec = schema.get(key)
@@ -63,6 +69,7 @@ class ModelBuilder:
                 if extra_keys:
                     values[key] = attribute.value
                     values.spans[key] = attribute.value.span
+                    values.key_spans[key] = attribute.key_span
                     continue
                 self.sink.error("HA104", attribute.key_span, f"'{block.kind}' has no attribute '{key}'",
                                 self._suggest(key, schema) or "known: " + ", ".join(schema))
@@ -128,7 +135,12 @@ class ModelBuilder:
 
     def _wrong(self, key: str, spec: Attr, value) -> None:
         shown = "a list" if isinstance(value, ListValue) else f"'{value.text}'"
-        self.sink.error("HA104", value.span, f"'{key}' takes {spec.describe()}, not {shown}")
+        hint = None
+        if spec.type == "duration" and not isinstance(value, ListValue) and literals.kind_of(value.text) == "integer":
+            hint = f"durations have a unit: {value.text}s, or {value.text}ms"
+        elif spec.type == "names" and not isinstance(value, ListValue) and value.kind == "name":
+            hint = f"write a list: {key} = [{value.text}]"
+        self.sink.error("HA104", value.span, f"'{key}' takes {spec.describe()}, not {shown}", hint)
         raise _Invalid
 
     def _single_blocks(self, block: Block) -> dict[str, Block]:
@@ -137,16 +149,18 @@ class ModelBuilder:
             if child.kind in SINGLE_BLOCKS:
                 if child.kind in found:
                     self.sink.error("HA103", child.head_span, f"'{child.kind}' is given twice in '{block.label()}'",
-                                    "merge the two blocks")
+                                    "merge the two blocks",
+                                    related=(Related(found[child.kind].head_span, "first given here"),))
                     continue
                 found[child.kind] = child
         return found
 
-    def _unique(self, kind: str, scalar: Scalar, seen: dict[str, Scalar], where: str = "") -> bool:
+    def _unique(self, kind: str, scalar: Scalar, seen: dict[str, Scalar], where: str = "",
+                hint: str = "rename one of them") -> bool:
         previous = seen.get(scalar.text)
         if previous is not None:
             self.sink.error("HA101", scalar.span, f"{kind} '{scalar.text}' is defined twice{where}",
-                            "rename one of them", related=((previous.span, "first defined here"),))
+                            hint, related=(Related(previous.span, "first defined here"),))
             return False
         seen[scalar.text] = scalar
         return True
@@ -175,12 +189,14 @@ class ModelBuilder:
         links_seen: dict[str, Scalar] = {}
         links = tuple(self.link(block) for block in tree.blocks_of("link")
                       if self._unique("link", block.name, links_seen))
+        self.link_names = set(links_seen)
         self.links = {link.name: link for link in links if link is not None}
         links = tuple(link for link in links if link is not None)
 
         heartbeat_blocks = tree.blocks_of("heartbeat")
         for extra in heartbeat_blocks[1:]:
-            self.sink.error("HA103", extra.head_span, "the cluster has two heartbeat blocks", "merge them into one")
+            self.sink.error("HA103", extra.head_span, "the cluster has two heartbeat blocks", "merge them into one",
+                            related=(Related(heartbeat_blocks[0].head_span, "first given here"),))
         heartbeat = self.heartbeat(heartbeat_blocks[0] if heartbeat_blocks else None, len(nodes))
 
         networks_seen: dict[str, Scalar] = {}
@@ -214,17 +230,22 @@ class ModelBuilder:
         if tie_breaker is not None:
             link = self.links.get(tie_breaker)
             if link is None:
-                self.sink.error("HA102", values.spans["tie_breaker"], f"tie_breaker names no link '{tie_breaker}'",
-                                self._suggest(tie_breaker, self.links))
+                if tie_breaker not in self.link_names:  # else the link was left out, and reported (no type)
+                    self.sink.error("HA102", values.spans["tie_breaker"], f"tie_breaker names no link '{tie_breaker}'",
+                                    self._suggest(tie_breaker, self.link_names))
                 tie_breaker = None
             elif link.type != "disk":
                 self.sink.error("HA104", values.spans["tie_breaker"],
-                                f"tie_breaker '{tie_breaker}' is an {link.type} link, not a disk",
+                                f"tie_breaker '{tie_breaker}' is not a disk link but {link.type}",
                                 "the tie-breaker is a shared disk both sides of a split can reach")
+                tie_breaker = None
         quorum = values.get("quorum") or ("majority" if node_count >= 3 or tie_breaker else "none")
-        if tie_breaker and values.get("quorum") == "none":
-            self.sink.error("HA104", values.spans["tie_breaker"], "a tie_breaker has no effect with quorum = none",
-                            "remove quorum = none, or the tie_breaker")
+        if "tie_breaker" in values and values.get("quorum") == "none":
+            # One finding per construct: the tie_breaker's own faults are reported at it, this one at quorum.
+            self.sink.error("HA104", values.spans["quorum"],
+                            f"quorum = none ignores the tie_breaker '{values['tie_breaker']}'",
+                            "remove quorum = none (a tie_breaker decides a majority quorum), or the tie_breaker",
+                            related=(Related(values.spans["tie_breaker"], "the tie_breaker"),))
         spans = dict(values.spans)
         if block:
             spans[""] = block.head_span
@@ -254,16 +275,19 @@ class ModelBuilder:
         return Node(name=block.name.text, capacity=capacity, domains=domains, ssh=ssh,
                                     spans={"": block.head_span, "name": block.name.span, **values.spans})
 
-    def _node_refs(self, items: list[Scalar], where: str) -> list[Scalar]:
-        kept, seen = [], set()
+    def _node_refs(self, items: list[Scalar], where: str, report_repeats: bool = True) -> list[Scalar]:
+        kept, seen = [], {}
         for item in items:
             if item.text not in self.node_names:
                 self.sink.error("HA102", item.span, f"{where} names no node '{item.text}'",
-                                self._suggest(item.text, self.node_names))
+                                self._suggest_node(item.text))
             elif item.text in seen:
-                self.sink.error("HA104", item.span, f"node '{item.text}' is named twice in {where}")
+                if report_repeats:
+                    self.sink.error("HA104", item.span, f"node '{item.text}' is named twice in {where}",
+                                    "name each node once, in priority order",
+                                    related=(Related(seen[item.text], "first named here"),))
             else:
-                seen.add(item.text)
+                seen[item.text] = item.span
                 kept.append(item)
         return kept
 
@@ -271,7 +295,8 @@ class ModelBuilder:
         values = self.attributes(block, BLOCKS["link"], extra_keys=True)
         devices: dict[str, str] = {}
         spans = {"": block.head_span, "name": block.name.span}
-        listed = self._node_refs(values.get("nodes", []), f"link '{block.name.text}'")
+        # A node named twice is HA307, reported from the tree by the topology checks.
+        listed = self._node_refs(values.get("nodes", []), f"link '{block.name.text}'", report_repeats=False)
         if listed and "device" not in values and "device" not in values.spans:
             if not all(key in values for key in (item.text for item in listed)):
                 self.sink.error("HA103", values.spans["nodes"], f"link '{block.name.text}' lists nodes but no device",
@@ -284,7 +309,7 @@ class ModelBuilder:
             if key in BLOCKS["link"]:
                 continue
             if key not in self.node_names:
-                self.sink.error("HA102", values.spans[key], f"link '{block.name.text}' names no node '{key}'",
+                self.sink.error("HA102", values.key_spans[key], f"link '{block.name.text}' names no node '{key}'",
                                 self._suggest(key, list(self.node_names) + list(BLOCKS["link"])))
                 continue
             if isinstance(value, ListValue) or value.kind != "string":
@@ -324,14 +349,15 @@ class ModelBuilder:
         ok = True
         if line.node.text not in self.node_names:
             self.sink.error("HA102", line.node.span, f"adapter names no node '{line.node.text}'",
-                            self._suggest(line.node.text, self.node_names))
+                            self._suggest_node(line.node.text))
             ok = False
         if not _IFNAME.match(line.ifname.text):
             self.sink.error("HA104", line.ifname.span, f"'{line.ifname.text}' is not a Linux interface name",
                             "1 to 15 characters of letters, digits, _ . : -")
             ok = False
         elif not self._unique("adapter", Scalar("name", f"{line.node.text}/{line.ifname.text}",
-                                                 line.ifname.start, line.ifname.end), self.adapters_seen):
+                                                 line.ifname.start, line.ifname.end), self.adapters_seen,
+                              hint="a node's interface has one adapter line, on one network"):
             ok = False
         if line.role.text not in ("boot", "standby"):
             self.sink.error("HA104", line.role.span, f"an adapter's role is boot or standby, not '{line.role.text}'",
@@ -382,6 +408,9 @@ class ModelBuilder:
         values = self.attributes(block, BLOCKS["resource_group"])
         singles = self._single_blocks(block)
         nodes = tuple(item.text for item in self._node_refs(values.get("nodes", []), where))
+        if values.get("nodes") == []:
+            self.sink.error("HA104", values.spans["nodes"], f"{where} lists no node",
+                            "list the nodes that may host it, the home node first")
         startup = values.get("startup", "home_node")
         default_fallover = "bring_offline" if startup == "all_available" else "next_priority"
         filesystems = []
@@ -476,8 +505,9 @@ def _range(spec: Attr) -> str:
 
 
 def _example(spec: Attr) -> str:
-    return {"names": "[...]", "enum": spec.choices[0] if spec.choices else "...",
-            "command": '"/path/to/script"'}.get(spec.type, "...")
+    if spec.type == "enum" and spec.choices:
+        return spec.choices[0] + (f" (or {', '.join(spec.choices[1:])})" if len(spec.choices) > 1 else "")
+    return {"names": "[...]", "command": '"/path/to/script"'}.get(spec.type, "...")
 
 
 def build_model(tree: Block, sink: DiagnosticSink) -> Cluster:

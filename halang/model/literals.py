@@ -6,7 +6,7 @@ import ipaddress
 import re
 from typing import NamedTuple
 
-_INTEGER = re.compile(r"0|[1-9][0-9]*\Z")
+_INTEGER = re.compile(r"(?:0|[1-9][0-9]*)\Z")
 _DECIMAL = re.compile(r"(?:0|[1-9][0-9]*)\.[0-9]+\Z")
 _DURATION = re.compile(r"(0|[1-9][0-9]*)(ms|s|m|h)\Z")
 _SIZE = re.compile(r"(0|[1-9][0-9]*)([KMGT])\Z")

@@ -73,12 +73,14 @@ class Splice(list):
 
 
 class SyntaxFailure(Exception):
-    def __init__(self, offset: int, found: tuple | None, expected: set[str], stack: list):
+    def __init__(self, offset: int, found: tuple | None, expected: set[str], stack: list, rows: list):
         super().__init__(offset)
         self.offset = offset
         self.found = found  # the token, or None when no terminal matched here
-        self.expected = expected
         self.stack = stack
+        # LALR merges states that share a core, so a state's terminals may include some that only other
+        # contexts accept; keep those the parser would really shift after its reductions.
+        self.expected = {terminal for terminal in expected if _would_shift(rows, terminal)}
 
 
 class StringEscapeError(ValueError):
@@ -265,7 +267,7 @@ class TableParser:
                 if rest < length:
                     word = _WORD.match(text, rest)
                     found = ("WORD", word.group(), rest, word.end()) if word else None
-                    raise SyntaxFailure(rest, found, self.expected(row), values)
+                    raise SyntaxFailure(rest, found, self.expected(row), values, stack)
                 token = ("$END", "", length, length)
                 kind = "$END"
             else:
@@ -276,7 +278,7 @@ class TableParser:
             while True:
                 action = row.get(kind)
                 if action is None:
-                    raise SyntaxFailure(token[2], token, self.expected(row), values)
+                    raise SyntaxFailure(token[2], token, self.expected(row), values, stack)
                 if action[0]:
                     row = action[1]
                     push_row(row)
@@ -316,6 +318,23 @@ class TableParser:
                 row = stack[-1][origin]
                 push_row(row)
                 push_value(value)
+
+
+def _would_shift(rows: list, terminal: str) -> bool:
+    """Whether the parser, in the states `rows`, reduces its way to shifting `terminal`."""
+    rows = list(rows)
+    while True:
+        action = rows[-1].get(terminal)
+        if action is None:
+            return False
+        if action[0]:
+            return True
+        size, origin, _ = action[1]
+        if origin == "start":
+            return terminal == "$END"
+        if size:
+            del rows[-size:]
+        rows.append(rows[-1][origin])
 
 
 @lru_cache(maxsize=1)
@@ -358,13 +377,19 @@ def parse(text: str) -> tuple[Block | None, list[Diagnostic]]:
 
 
 def _open_blocks(stack: list) -> list[tuple[str, int]]:
-    """The blocks still open where the parser stopped, outermost first, with their offsets."""
+    """The blocks still open where the parser stopped, outermost first, with their offsets.
+
+    A block whose '}' was shifted but not yet reduced is closed: its '{' and '}' are both on the stack."""
     opened = []
     for index, item in enumerate(stack):
-        if type(item) is tuple and item[0] == "LBRACE":
-            head = [tok for tok in stack[max(0, index - 2):index] if type(tok) is tuple and tok[0] != "LBRACE"]
+        if type(item) is not tuple:
+            continue
+        if item[0] == "RBRACE" and opened:
+            opened.pop()
+        elif item[0] == "LBRACE":
+            head = [tok for tok in stack[max(0, index - 2):index] if type(tok) is tuple and tok[0] not in ("LBRACE", "RBRACE")]
             words = [tok[1] for tok in head]
-            if len(head) == 2 and head[0][0] in ("NAME", "RBRACE"):
+            if len(head) == 2 and stack[index - 2] is head[0] and head[0][0] == "NAME" and head[1][0] in ("NAME", "STRING", "PATH"):
                 head, words = head[1:], words[1:]
             opened.append((" ".join(words) or "block", head[0][2] if head else item[2]))
     return opened
@@ -418,7 +443,11 @@ def syntax_error(failure: SyntaxFailure, text: str) -> Diagnostic:
     found = _found(failure, text)
     opened = _open_blocks(failure.stack)
     hint = None
-    if failure.found is not None:
+    if failure.found is not None and failure.found[0] == "$END":
+        last = next((item for item in reversed(failure.stack) if type(item) is tuple), None)
+        end = last[3] if last else 0
+        span = Span(end, end + 1)
+    elif failure.found is not None:
         span = Span(failure.found[2], max(failure.found[3], failure.found[2] + 1))
     else:
         span = Span(failure.offset, failure.offset + 1)

@@ -66,7 +66,7 @@ def messages(text: str) -> list[tuple[int, int, str]]:
 
 
 @pytest.mark.parametrize("text, line, column, words", [
-    ("cluster c {\n  node a {\n", 3, 1, "the file ends before '}' closes 'node a' opened at line 2"),
+    ("cluster c {\n  node a {\n", 2, 11, "the file ends before '}' closes 'node a' opened at line 2"),
     ("cluster c {\n  nod a { }\n}\n", 2, 3, "found 'nod'"),
     ("cluster c {\n  node a { x 1 }\n}\n", 2, 14, "expected '=' after 'x'"),
     ("cluster c {\n  node a { w = [1 2] }\n}\n", 2, 19, "expected ',' or ']'"),

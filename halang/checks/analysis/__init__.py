@@ -1,0 +1,1 @@
+"""Codes of the failure analysis: what the cluster does when components fail."""

@@ -1,0 +1,86 @@
+import difflib
+
+from halang.checks.registry import Check, all_checks
+from halang.diagnostics import Severity
+
+# LANGUAGE.md: "Accepting a code of HA0xx or HA1xx, or a code that does not exist, is HA104."
+UNACCEPTABLE_PREFIXES = ("HA0", "HA1")
+
+
+class InvalidValue(Check):
+    """Invalid value: an unknown attribute, or a value outside its allowed set or range.
+
+    Every block has a fixed set of keys, and every key a kind of value. A
+    misspelt key is reported with the closest known one rather than ignored:
+    a silently ignored `fallback_dealy = 10m` would let a group move back the
+    moment its home node returns, the very thing the delay was written to
+    prevent. Values are checked too:
+
+    - choices: `quorum` is `majority` or `none`, `fallover` is `next_priority`,
+      `least_loaded` or `bring_offline`, an adapter's role is `boot` or
+      `standby`, an event is one of the kinds the nodes raise (`node_down`,
+      `rg_move`, ...);
+    - ranges: `interval` 10ms to 60s, `miss_limit` 2 to 100, `port` 1 to
+      65535, `restarts` 0 to 100;
+    - kinds: a duration where a duration is due (`interval = 5` is not five
+      seconds), an absolute path for `key_file`, link devices and mount
+      points, a Linux interface name of 1 to 15 characters, `ssh` as
+      `user@host:port`, a node at most once in a group's `nodes`;
+    - the heartbeat's `tie_breaker` must name a `disk` link and cannot go
+      with `quorum = none`, which ignores it;
+    - `accept` takes a code that exists and that can be accepted: syntax and
+      name errors (HA0xx, HA1xx) leave the file not understood until they are
+      fixed, so they can never be accepted.
+
+    The value is left out and the attribute keeps its default, so the rest of
+    the file is still checked.
+
+    Bad:
+        cluster payments {
+          heartbeat { intervall = 1s  port = 74000 }
+          node alpha { }
+          node bravo { }
+          network net_ether_01 {
+            adapter alpha en0 boot 10.10.1.11/24
+            adapter bravo en0 boot 10.10.1.12/24
+          }
+          resource_group app_a { nodes = [alpha, bravo]  fallover = next_node }
+          accept HA102 "bravo is added next quarter"
+        }
+
+    Good:
+        cluster payments {
+          heartbeat { interval = 1s  port = 7400 }
+          node alpha { }
+          node bravo { }
+          network net_ether_01 {
+            adapter alpha en0 boot 10.10.1.11/24
+            adapter bravo en0 boot 10.10.1.12/24
+          }
+          resource_group app_a { nodes = [alpha, bravo]  fallover = next_priority }
+          accept HA601 "the heartbeat VLAN carries nothing else"
+        }
+    """
+
+    code = "HA104"
+    name = "model.invalid-value"
+    severity = Severity.ERROR
+    phase = "model"
+
+    # Most HA104 findings come from the model builder; the accept lines are checked here,
+    # because only the registry knows which codes exist.
+    def run(self, context):
+        codes = all_checks()
+        for accept in context.cluster.accepts:
+            code = accept.code
+            if code not in codes:
+                if code.upper() in codes:
+                    hint = f"codes are written in capitals: {code.upper()}"
+                else:
+                    close = difflib.get_close_matches(code.upper(), list(codes), n=1, cutoff=0.8)
+                    hint = f"did you mean {close[0]}?" if close else "`halang explain` lists every code"
+                yield self.finding(accept.span("code"), f"there is no code '{code}' to accept", hint)
+            elif code.startswith(UNACCEPTABLE_PREFIXES):
+                yield self.finding(accept.span("code"),
+                                   f"{code} cannot be accepted: the file is not understood until it is fixed",
+                                   f"fix what {code} reports and remove this accept line")

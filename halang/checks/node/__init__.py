@@ -1,0 +1,1 @@
+"""Codes `halang deploy` gathers by looking at the nodes themselves (HA7xx)."""

@@ -1,0 +1,1 @@
+"""Capacity checks: what groups require against what nodes give (HA501)."""

@@ -336,11 +336,14 @@ class ModelBuilder:
                 adapter = self.adapter(line, name)
                 if adapter is not None:
                     adapters.append(adapter)
-        boot_prefix = next((adapter.prefix for adapter in adapters if adapter.role == "boot"), None)
+        boot_prefixes: dict[int, int] = {}
+        for adapter in adapters:
+            if adapter.role == "boot":
+                boot_prefixes.setdefault(adapter.version, adapter.prefix)
         services = []
         for line in block.lines:
             if isinstance(line, ServiceLine):
-                service = self.service(line, boot_prefix)
+                service = self.service(line, boot_prefixes)
                 if service is not None:
                     services.append(service)
         return Network(name=name, type=values.get("type", "ether"), ipat=values.get("ipat", "alias"),
@@ -381,14 +384,16 @@ class ModelBuilder:
                                        switch=line.switch.text if line.switch else network,
                                        version=address.version, value=address.value, spans=spans)
 
-    def service(self, line: ServiceLine, boot_prefix: int | None) -> Service | None:
+    def service(self, line: ServiceLine, boot_prefixes: dict[int, int]) -> Service | None:
+        """A service without a prefix takes that of the network's first boot adapter of its IP version."""
         if not self._unique("service label", line.label, self.services_seen):
             return None
         address = self._address(line.address)
         if address is None:
             return None
         return Service(name=line.label.text, address=address.text,
-                                       prefix=address.prefix if address.prefix is not None else boot_prefix,
+                                       prefix=address.prefix if address.prefix is not None
+                                       else boot_prefixes.get(address.version),
                                        version=address.version, value=address.value,
                                        spans={"": line.span, "name": line.label.span, "address": line.address.span})
 
@@ -400,7 +405,10 @@ class ModelBuilder:
             if item.text not in known:
                 self.sink.error("HA102", item.span, f"{where} names no {what} '{item.text}'",
                                 self._suggest(item.text, known))
-            elif item.text not in kept:
+            elif item.text in kept:
+                self.sink.error("HA104", item.span, f"{what} '{item.text}' is named twice in {where}",
+                                "name it once")
+            else:
                 kept.append(item.text)
         return tuple(kept)
 

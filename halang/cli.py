@@ -89,6 +89,24 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
+def cmd_compile(args) -> int:
+    from halang.compile import CompileError, compile_source
+    from halang.report.text import Style, render_report
+
+    try:
+        result = compile_source(read_source(args.file), args.output, faults=args.faults)
+    except CompileError as exc:
+        raise Trouble(str(exc)) from None
+    if result.refused:
+        print(render_report(result.report, Style(use_color(args))), file=sys.stderr)
+        print(f"{args.file}: not compiled: fix the errors first", file=sys.stderr)
+        return EXIT_FINDINGS
+    if result.report.findings:
+        print(render_report(result.report, Style(use_color(args))), file=sys.stderr)
+    print(result.bundle)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="halang", description="Describe, verify, compile and deploy HA clusters.")
     parser.add_argument("--version", action="version", version=f"halang {__version__}")
@@ -108,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.add_argument("--no-color", action="store_true")
     show.set_defaults(run=cmd_show)
+
+    compile_ = commands.add_parser("compile", help="write the cluster's bundle: one self-contained .pyz for its nodes")
+    compile_.add_argument("file", metavar="FILE")
+    compile_.add_argument("-o", "--output", required=True, metavar="DIR",
+                          help="the directory to write CLUSTER-SHORTHASH.pyz into (created if missing)")
+    compile_.add_argument("--faults", type=_faults, default=1, metavar="K",
+                          help="refuse the file if verify --faults K finds errors (default 1)")
+    compile_.add_argument("--no-color", action="store_true")
+    compile_.set_defaults(run=cmd_compile)
 
     explain = commands.add_parser("explain", help="explain a diagnostic code (no code: list them)")
     explain.add_argument("code", nargs="?", metavar="CODE")

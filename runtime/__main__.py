@@ -1,0 +1,147 @@
+"""The bundle's command line: what `python3 BUNDLE.pyz ...` does on a node.
+
+    python3 BUNDLE.pyz info [--node NAME] [--json]   the manifest, and a node's plan
+    python3 BUNDLE.pyz verify                        every member against the manifest
+    python3 BUNDLE.pyz run --node NAME               the node daemon (not built yet)
+
+Every command checks the whole bundle first and refuses a damaged one.
+Exit codes: 0 done; 1 the bundle is refused (damaged or tampered with);
+2 bad usage (unknown command or node, not run from a bundle); 3 `run`: the
+node engine is not built yet. `--bundle PATH` reads another bundle, which is
+also how to use this from a source tree (`python3 -m runtime info --bundle X`).
+Standard library only, Python 3.9 and newer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Dict, List, Optional
+
+from runtime.bundle import Bundle, BundleError, NoSuchNode, open_bundle, this_archive
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NOT_BUILT = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python3 BUNDLE.pyz", description="A halang cluster bundle.")
+    parser.add_argument("--bundle", metavar="PATH", help="the bundle to read (default: the one running)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    info = commands.add_parser("info", help="print the manifest, and the plan of one node")
+    info.add_argument("--node", metavar="NAME")
+    info.add_argument("--json", action="store_true", help="print the manifest and plan as JSON")
+    commands.add_parser("verify", help="check every member's sha256 against the manifest")
+    run = commands.add_parser("run", help="run the node daemon")
+    run.add_argument("--node", metavar="NAME", required=True)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    path = args.bundle or this_archive()
+    if path is None:
+        print("halang bundle: not running from a bundle file: give --bundle PATH", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        bundle = open_bundle(path)
+        if args.command == "info":
+            return info(bundle, args.node, args.json)
+        if args.command == "verify":
+            print("%s: ok: %d members match the manifest; cluster %s, content sha256 %s"
+                  % (bundle.path, len(bundle.members), bundle.cluster, bundle.content_hash))
+            return EXIT_OK
+        return run(bundle, args.node)
+    except NoSuchNode as exc:
+        print("halang bundle: %s" % exc, file=sys.stderr)
+        return EXIT_USAGE
+    except BundleError as exc:
+        print("halang bundle: %s" % exc, file=sys.stderr)
+        return EXIT_REFUSED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def info(bundle: Bundle, node: Optional[str], as_json: bool) -> int:
+    plan = bundle.plan(node) if node is not None else None
+    if as_json:
+        data = {"manifest": bundle.manifest, "plan": plan} if plan is not None else {"manifest": bundle.manifest}
+        print(json.dumps(data, indent=2, sort_keys=True))
+        return EXIT_OK
+    print(render_manifest(bundle))
+    if plan is not None:
+        print()
+        print(render_plan(plan))
+    return EXIT_OK
+
+
+def run(bundle: Bundle, node: str) -> int:
+    bundle.plan(node)  # an unknown node is a usage error, said before anything else
+    print("halang bundle: the node engine is not built yet: this bundle (cluster %s, %s) can be inspected "
+          "with `info` and checked with `verify`, but it cannot run node %s. Nothing was started."
+          % (bundle.cluster, bundle.short_hash, node), file=sys.stderr)
+    return EXIT_NOT_BUILT
+
+
+def render_manifest(bundle: Bundle) -> str:
+    rows = [
+        ("bundle", bundle.path),
+        ("name", bundle.file_name),
+        ("cluster", bundle.cluster),
+        ("content", "sha256 " + bundle.content_hash),
+        ("format", str(bundle.bundle_format)),
+        ("compiler", "halang " + bundle.compiler_version),
+        ("members", "%d, all matching the manifest" % len(bundle.members)),
+        ("nodes", ", ".join(bundle.nodes())),
+    ]
+    return "\n".join("%-9s %s" % row for row in rows)
+
+
+def render_plan(plan: Dict[str, Any]) -> str:
+    lines = ["node %s (cluster %s)" % (plan["node"], plan["cluster"]), "", "adapters"]
+    for adapter in plan["adapters"]:
+        lines.append("  %-14s %-8s %-8s %-28s switch %s" % (
+            adapter["network"], adapter["ifname"], adapter["role"],
+            "%s/%d" % (adapter["address"], adapter["prefix"]), adapter["switch"]))
+    if not plan["adapters"]:
+        lines.append("  (none)")
+    beat = plan["heartbeat"]
+    signed = "signed with %s" % beat["key_file"] if beat["key_file"] else "UNSIGNED (no key_file)"
+    lines += ["", "heartbeat every %dms, a path is down after %d missed beats (%dms); UDP port %d; %s; quorum %s%s"
+              % (beat["interval_ms"], beat["miss_limit"], beat["detection_ms"], beat["port"], signed,
+                 beat["quorum"], ", tie-breaker %s" % beat["tie_breaker"] if beat["tie_breaker"] else "")]
+    lines += ["", "heartbeat paths (%d): sent and expected" % len(plan["paths"])]
+    for path in plan["paths"]:
+        if path["type"] == "ip":
+            lines.append("  %-10s ip      %s %s <-> %s %s port %d  (%s, %s)" % (
+                path["peer"], path["ifname"], path["address"], path["peer_ifname"], path["peer_address"],
+                path["port"], path["network"], path["subnet"]))
+        else:
+            slot = "  slot %d, peer's slot %d" % (path["slot"], path["peer_slot"]) if path["slot"] is not None else ""
+            lines.append("  %-10s %-7s %s <-> %s  (%s)%s" % (
+                path["peer"], path["type"], path["device"], path["peer_device"], path["link"], slot))
+    if not plan["paths"]:
+        lines.append("  (none: this node hears no other node)")
+    lines += ["", "groups it may host (%d)" % len(plan["groups"])]
+    for group in plan["groups"]:
+        lines.append("  %-14s %d of %d%s  priority %s; startup %s, fallover %s, fallback %s" % (
+            group["group"], group["position"], len(group["nodes"]), " (home)" if group["home"] else "       ",
+            ", ".join(group["nodes"]), group["startup"], group["fallover"], group["fallback"]))
+        for service in group["service_ips"]:
+            lines.append("  %-14s service %s %s on %s (%s)" % (
+                "", service["label"], service["address"], ", ".join(service["ifnames"]) or "no adapter",
+                service["network"]))
+    if not plan["groups"]:
+        lines.append("  (none)")
+    events = plan["events"]
+    lines += ["", "event wrappers (%d)" % len(events)]
+    for kind in sorted(events):
+        lines.append("  %-14s %s PHASE %s" % (kind, events[kind]["wrapper"], " ".join(events[kind]["arguments"])))
+    if not events:
+        lines.append("  (none)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

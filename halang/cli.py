@@ -107,6 +107,31 @@ def cmd_compile(args) -> int:
     return EXIT_OK
 
 
+def _print_result(code: int, output: str) -> int:
+    """Commands that return (exit code, text): trouble goes to standard error."""
+    if output:
+        print(output.rstrip("\n"), file=sys.stderr if code == EXIT_TROUBLE else sys.stdout)
+    return code
+
+
+def cmd_diff(args) -> int:
+    from halang.diff import diff_command
+
+    return _print_result(*diff_command(args.old, args.new, args.format))
+
+
+def cmd_fmt(args) -> int:
+    from halang.fmt import fmt_command
+
+    return max(_print_result(*fmt_command(path, check=args.check)) for path in args.files)
+
+
+def cmd_graph(args) -> int:
+    from halang.graph import graph_command
+
+    return _print_result(*graph_command(args.file, args.output, args.fail or []))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="halang", description="Describe, verify, compile and deploy HA clusters.")
     parser.add_argument("--version", action="version", version=f"halang {__version__}")
@@ -135,6 +160,24 @@ def build_parser() -> argparse.ArgumentParser:
                           help="refuse the file if verify --faults K finds errors (default 1)")
     compile_.add_argument("--no-color", action="store_true")
     compile_.set_defaults(run=cmd_compile)
+
+    diff = commands.add_parser("diff", help="what changes between two versions (.ha or bundle), and its impact")
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.set_defaults(run=cmd_diff)
+
+    fmt = commands.add_parser("fmt", help="rewrite .ha files in the canonical layout, keeping comments")
+    fmt.add_argument("files", nargs="+", metavar="FILE")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
+    fmt.set_defaults(run=cmd_fmt)
+
+    graph = commands.add_parser("graph", help="draw the cluster (SVG via Graphviz, or DOT)")
+    graph.add_argument("file", metavar="FILE")
+    graph.add_argument("-o", "--output", required=True, metavar="OUT", help="x.svg, or x.dot for the DOT source")
+    graph.add_argument("--fail", action="append", metavar="COMPONENT",
+                       help="draw the cluster after this failure (node:NAME, switch:NAME, ...); repeatable")
+    graph.set_defaults(run=cmd_graph)
 
     explain = commands.add_parser("explain", help="explain a diagnostic code (no code: list them)")
     explain.add_argument("code", nargs="?", metavar="CODE")

@@ -128,3 +128,16 @@ def test_console_script_runs():
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "two_node_replace.ha: 0 errors" in result.stdout
+
+
+def test_examples_are_in_canonical_layout(capsys):
+    assert main(["fmt", "--check", *map(str, EXAMPLES)]) == 0
+
+
+def test_diff_names_the_impact(tmp_path, capsys):
+    changed = tmp_path / "changed.ha"
+    changed.write_text(TWO_NODE.read_text().replace("port", "port").replace("interval   = 500ms", "interval   = 1s"))
+    assert main(["diff", str(TWO_NODE), str(changed)]) == 1
+    out = capsys.readouterr().out
+    assert "heartbeat" in out and "live" in out and out.rstrip().endswith("0 cluster restart.")
+    assert main(["diff", str(TWO_NODE), str(TWO_NODE)]) == 0

@@ -132,6 +132,37 @@ def cmd_graph(args) -> int:
     return _print_result(*graph_command(args.file, args.output, args.fail or []))
 
 
+def cmd_simulate(args) -> int:
+    import json
+
+    from halang.report.text import Style, render_report
+    from halang.simulate import SimulationError, render_json, render_text, simulate
+    from halang.verify import verify_source
+
+    report = verify_source(read_source(args.file), faults=0)
+    # Only a file halang cannot read blocks a rehearsal; other findings are what one may want to rehearse.
+    unreadable = [f for f in report.errors if f.code.startswith(("HA0", "HA1"))]
+    if report.cluster is None or unreadable:
+        print(render_report(report, Style(use_color(args))), file=sys.stderr)
+        print(f"{args.file}: not simulated: fix the errors first", file=sys.stderr)
+        return EXIT_FINDINGS
+    start = None
+    if args.start:
+        try:
+            start = json.loads(Path(args.start).read_text())
+        except (OSError, ValueError) as exc:
+            raise Trouble(f"{args.start}: not a placement JSON file: {exc}") from None
+    try:
+        result = simulate(json.loads(report.cluster.to_json()), args.fail or [], start)
+    except SimulationError as exc:
+        raise Trouble(str(exc)) from None
+    if args.format == "json":
+        print(json.dumps(render_json(result), indent=2, sort_keys=True))
+    else:
+        print(render_text(result).rstrip("\n"))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="halang", description="Describe, verify, compile and deploy HA clusters.")
     parser.add_argument("--version", action="version", version=f"halang {__version__}")
@@ -160,6 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="refuse the file if verify --faults K finds errors (default 1)")
     compile_.add_argument("--no-color", action="store_true")
     compile_.set_defaults(run=cmd_compile)
+
+    simulate = commands.add_parser("simulate", help="rehearse failures: the placement and events after each")
+    simulate.add_argument("file", metavar="FILE")
+    simulate.add_argument("--fail", action="append", metavar="COMPONENT",
+                          help="a failure, applied in order (node:NAME, adapter:NODE/IFNAME, switch:NAME, link:NAME, "
+                               "linkend:NODE/LINK, domain:NAME; several at once separated by commas); repeatable")
+    simulate.add_argument("--from", dest="start", metavar="PLACEMENT.json",
+                          help="start from this placement (as --format json prints it) instead of the startup one")
+    simulate.add_argument("--format", choices=("text", "json"), default="text")
+    simulate.add_argument("--no-color", action="store_true")
+    simulate.set_defaults(run=cmd_simulate)
 
     diff = commands.add_parser("diff", help="what changes between two versions (.ha or bundle), and its impact")
     diff.add_argument("old", metavar="OLD")

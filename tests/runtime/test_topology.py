@@ -1,0 +1,132 @@
+"""Who hears whom, who may run groups, who can host a group."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime.failures import expand
+from runtime.topology import assess, can_host, hosts, partitions, quorum_partitions
+from tests.runtime.helpers import FOUR_NODE, THREE_NODE, TWO_NODE, spec
+
+TWO = spec(TWO_NODE)
+THREE = spec(THREE_NODE)
+FOUR = spec(FOUR_NODE)
+
+# Two nodes on one network, one with a /24 and one with a /25: not the same subnet.
+PREFIXES = spec("""
+cluster prefixes {
+  heartbeat { quorum = none }
+  node x { }
+  node y { }
+  network net { adapter x en0 boot 10.0.0.1/24  adapter y en0 boot 10.0.0.2/25 }
+}
+""")
+
+# Two networks whose adapters use the same addresses: the same subnet on another network is no path.
+TWO_NETWORKS = spec("""
+cluster apart {
+  node x { }
+  node y { }
+  network net_1 { adapter x en0 boot 10.0.0.1/24 }
+  network net_2 { adapter y en0 boot 10.0.0.2/24 }
+}
+""")
+
+# given a cluster and failed components, then the partitions, and those that may run groups
+PARTITIONS = [
+    ("two nodes, nothing failed", TWO, [], [("alpha", "bravo")], [("alpha", "bravo")]),
+    ("two nodes, the serial link alone joins them", TWO, ["switch:sw1", "switch:sw2"],
+     [("alpha", "bravo")], [("alpha", "bravo")]),
+    ("two nodes split, quorum none: both run", TWO, ["switch:sw1", "switch:sw2", "link:hb_serial"],
+     [("alpha",), ("bravo",)], [("alpha",), ("bravo",)]),
+    ("boot adapter down, the standby still hears", TWO, ["adapter:alpha/en0", "link:hb_serial"],
+     [("alpha", "bravo")], [("alpha", "bravo")]),
+    ("a boot and a standby on other subnets do not hear each other", TWO,
+     ["adapter:alpha/en0", "adapter:bravo/en1", "link:hb_serial"], [("alpha",), ("bravo",)],
+     [("alpha",), ("bravo",)]),
+    ("a down node is in no partition", TWO, ["node:bravo"], [("alpha",)], [("alpha",)]),
+    ("same addresses but other prefixes", PREFIXES, [], [("x",), ("y",)], [("x",), ("y",)]),
+    ("same subnet on two networks", TWO_NETWORKS, [], [("x",), ("y",)], [("x",), ("y",)]),
+    ("three nodes, nothing failed", THREE, [], [("n1", "n2", "n3")], [("n1", "n2", "n3")]),
+    ("n3 off its switch still hears over the disk", THREE, ["switch:leaf1"],
+     [("n1", "n2", "n3")], [("n1", "n2", "n3")]),
+    ("n3 off its switch and the disk: alone, no quorum", THREE, ["switch:leaf1", "link:hb_disk"],
+     [("n1", "n2"), ("n3",)], [("n1", "n2")]),
+    ("n3's adapter and its disk end", THREE, ["adapter:n3/en0", "linkend:n3/hb_disk"],
+     [("n1", "n2"), ("n3",)], [("n1", "n2")]),
+    ("serial link keeps n1 and n2 together", THREE, ["switch:leaf1", "switch:leaf2", "link:hb_disk"],
+     [("n1", "n2"), ("n3",)], [("n1", "n2")]),
+    ("three ways apart: nobody runs", THREE, ["switch:leaf1", "switch:leaf2", "link:hb_disk", "link:hb_12"],
+     [("n1",), ("n2",), ("n3",)], []),
+    ("two of three nodes down", THREE, ["node:n1", "node:n2"], [("n3",)], []),
+    ("a domain", THREE, ["domain:rack_1"], [("n2", "n3")], [("n2", "n3")]),
+    ("four nodes, the disk joins the racks", FOUR, ["switch:core"], [("a1", "a2", "b1", "b2")],
+     [("a1", "a2", "b1", "b2")]),
+    ("even split, tie-breaker down: nobody runs", FOUR, ["switch:core", "link:hb_disk"],
+     [("a1", "a2"), ("b1", "b2")], []),
+    ("even split, rack A holds the tie-breaker", FOUR, ["switch:core", "linkend:b1/hb_disk", "linkend:b2/hb_disk"],
+     [("a1", "a2"), ("b1", "b2")], [("a1", "a2")]),
+    ("rack A down, rack B holds the tie-breaker", FOUR, ["domain:rack_a"], [("b1", "b2")], [("b1", "b2")]),
+    ("rack A down, rack B off the disk", FOUR, ["domain:rack_a", "linkend:b1/hb_disk", "linkend:b2/hb_disk"],
+     [("b1", "b2")], []),
+    ("one node down: 3 of 4", FOUR, ["node:a1"], [("a2", "b1", "b2")], [("a2", "b1", "b2")]),
+    ("a1 joins rack B over the disk, a2 alone", FOUR, ["switch:core", "switch:net_rack_a", "linkend:a2/hb_disk"],
+     [("a1", "b1", "b2"), ("a2",)], [("a1", "b1", "b2")]),
+]
+
+
+@pytest.mark.parametrize("cluster, failed, parts, runnable", [row[1:] for row in PARTITIONS],
+                         ids=[row[0] for row in PARTITIONS])
+def test_partitions_and_quorum(cluster, failed, parts, runnable):
+    assert list(partitions(cluster, failed)) == parts
+    assert list(quorum_partitions(cluster, failed)) == runnable
+    assert list(partitions(cluster, expand(cluster, failed))) == parts
+
+
+def test_tie_breaker_holder():
+    status = assess(FOUR, ["switch:core", "linkend:a1/hb_disk", "linkend:a2/hb_disk"])
+    assert status.tie_breaker == ("b1", "b2")
+    assert assess(FOUR, ["switch:core", "link:hb_disk"]).tie_breaker is None
+    assert assess(TWO, []).tie_breaker is None
+
+
+# given a cluster and failed components, then can the node host the group?
+HOSTING = [
+    ("home node, nothing failed", TWO, [], "app_a", "alpha", True),
+    ("backup node, nothing failed", TWO, [], "app_a", "bravo", True),
+    ("boot down, the standby carries the address", TWO, ["adapter:alpha/en0"], "app_a", "alpha", True),
+    ("boot and standby down", TWO, ["adapter:alpha/en0", "adapter:alpha/en1"], "app_a", "alpha", False),
+    ("boot switch down", TWO, ["switch:sw1"], "app_a", "alpha", True),
+    ("both switches down", TWO, ["switch:sw1", "switch:sw2"], "app_a", "bravo", False),
+    ("node down", TWO, ["node:alpha"], "app_a", "alpha", False),
+    ("split under quorum none: each side may host", TWO, ["switch:sw2", "link:hb_serial", "adapter:bravo/en0"],
+     "app_b", "alpha", True),
+    ("not in the group's list", FOUR, [], "ga", "b2", False),
+    ("no address needed, in the list", FOUR, [], "ga", "b1", True),
+    ("no quorum", FOUR, ["switch:core", "link:hb_disk"], "ga", "a1", False),
+    ("half with the tie-breaker", FOUR, ["switch:core", "linkend:b1/hb_disk", "linkend:b2/hb_disk"],
+     "gb", "a2", True),
+    ("half without the tie-breaker", FOUR, ["switch:core", "linkend:b1/hb_disk", "linkend:b2/hb_disk"],
+     "gb", "b1", False),
+    ("alias: one leg down, the other carries it", THREE, ["switch:leaf1"], "web", "n1", True),
+    ("alias: the only leg's switch down", THREE, ["switch:leaf1"], "web", "n3", False),
+]
+
+
+@pytest.mark.parametrize("cluster, failed, group, node, expected", [row[1:] for row in HOSTING],
+                         ids=[row[0] for row in HOSTING])
+def test_can_host(cluster, failed, group, node, expected):
+    assert can_host(cluster, assess(cluster, failed), group, node) is expected
+    assert can_host(cluster, failed, cluster.group(group), node) is expected
+
+
+def test_hosts_in_priority_order():
+    assert hosts(TWO, [], "app_b") == ("bravo", "alpha")
+    assert hosts(THREE, ["switch:leaf1"], "web") == ("n1", "n2")
+    assert hosts(FOUR, ["switch:core", "link:hb_disk"], "ga") == ()
+
+
+def test_usable_adapters_by_node_and_network():
+    status = assess(TWO, ["switch:sw1"])
+    assert [adapter.ifname for adapter in status.usable_adapters("alpha", "net_ether_01")] == ["en1"]
+    assert status.usable_adapters("alpha", "no_such_network") == ()

@@ -3,8 +3,12 @@
 lark compiles `grammars/halang.lark` into LALR tables; a small driver here runs
 those tables with a contextual lexer of one compiled regular expression per
 parser state, tokens as plain tuples and positions as character offsets. That
-is the same language lark's own parser accepts (tests compare the two), at a
-fraction of the cost per token, which matters on files of millions of tokens.
+is the language lark's own parser accepts (tests compare the two; the driver
+is stricter in one way: a keyword must end at a word boundary, so `noden` is
+not `node n`), at a fraction of the cost per token. A fast path
+(`fastpath.py`) reads whole constructs per regular-expression match and builds
+the same tree for well-formed files; it gives up on anything unusual, and this
+parser then produces the tree or the findings.
 After a syntax error the offending line is blanked and the text parsed again,
 so one run reports every syntax error it can and the rest is still checked.
 """
@@ -344,6 +348,11 @@ def table_parser() -> TableParser:
 
 def parse(text: str) -> tuple[Block | None, list[Diagnostic]]:
     """The cluster block of `text` (None when nothing could be recovered) and findings."""
+    from halang.syntax.fastpath import parse_fast  # fastpath imports this module
+
+    tree = parse_fast(text)
+    if tree is not None:
+        return tree, []  # the fast path gives up on anything with a finding, bad escapes included
     parser = table_parser()
     diagnostics: list[Diagnostic] = []
     reported_lines: set[int] = set()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from halang.checks.context import CheckContext
@@ -49,9 +52,7 @@ def verify_source(source: SourceText, faults: int = 1) -> FileReport:
     with paused_gc():
         cluster, tree, findings = load(source)
         if cluster is not None:
-            context = CheckContext(cluster, tree, faults)
-            for check in static_checks():
-                findings.extend(check.run(context))
+            findings.extend(run_static_checks(CheckContext(cluster, tree, faults)))
             findings = _apply_accepts(cluster, findings)
     findings = sorted((finding.in_file(source.path) for finding in findings), key=Diagnostic.sort_key)
     report = FileReport(source, findings, cluster, "skipped", "", faults)
@@ -67,6 +68,34 @@ def verify_source(source: SourceText, faults: int = 1) -> FileReport:
                                 "this run checked the static rules only and does NOT show that the cluster survives "
                                 f"{faults} failure{'s' if faults != 1 else ''}")
     return report
+
+
+# Above this many adapters, services and groups, half the checks run in a forked child on the
+# other core: the model is shared copy-on-write and only the few findings come back.
+PARALLEL_CHECKS_FROM = 20_000
+_forked_context: CheckContext | None = None
+
+
+def _run_checks(codes: list[str]) -> list[Diagnostic]:
+    checks = all_checks()
+    return [finding for code in codes for finding in checks[code].run(_forked_context)]
+
+
+def run_static_checks(context: CheckContext) -> list[Diagnostic]:
+    checks = static_checks()
+    cluster = context.cluster
+    size = len(cluster.groups) + sum(len(n.adapters) + len(n.services) for n in cluster.networks)
+    if size < PARALLEL_CHECKS_FROM or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [finding for check in checks for finding in check.run(context)]
+    global _forked_context
+    _forked_context = context
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+            child = pool.submit(_run_checks, [check.code for check in checks[1::2]])
+            findings = [finding for check in checks[0::2] for finding in check.run(context)]
+            return findings + child.result()
+    finally:
+        _forked_context = None
 
 
 def _apply_accepts(cluster: Cluster, findings: list[Diagnostic]) -> list[Diagnostic]:

@@ -81,8 +81,9 @@ class ModelBuilder:
                 values.spans[key] = attribute.value.span
             except _Invalid:
                 pass
-        for key, spec in schema.items():
-            if spec.required and key not in values and key not in seen:
+        for key in _required(schema):
+            spec = schema[key]
+            if key not in values and key not in seen:
                 self.sink.error("HA103", block.head_span, f"'{block.label()}' needs '{key}'",
                                 f"add {key} = {_example(spec)}")
         return values
@@ -440,24 +441,29 @@ class ModelBuilder:
                 application = self.application(child)
                 if application is not None:
                     applications.append(application)
-        requires = Requirements()
+        # Only what the file says is passed: pydantic fills the defaults, which is much cheaper here.
+        optional = {}
         if "requires" in singles:
             req = self.attributes(singles["requires"], BLOCKS["requires"])
-            requires = Requirements(cpu=req.get("cpu", 0.0), memory=req.get("memory", 0),
-                                                    spans={"": singles["requires"].head_span, **req.spans})
+            optional["requires"] = Requirements(cpu=req.get("cpu", 0.0), memory=req.get("memory", 0),
+                                                spans={"": singles["requires"].head_span, **req.spans})
+        for key, field in (("fallback", "fallback"), ("fallback_delay", "fallback_delay_ms"), ("rto", "rto_ms")):
+            if key in values:
+                optional[field] = values[key]
+        if "service_ips" in values:
+            optional["service_ips"] = self._refs(values["service_ips"], self.service_names, "service label", where)
+        if "volume_groups" in values:
+            optional["volume_groups"] = tuple(dict.fromkeys(item.text for item in values["volume_groups"]))
+        for key in ("after", "same_node_as", "different_node_from"):
+            if key in values:
+                optional[key] = self._refs(values[key], self.group_names, "resource group", where)
+        if filesystems:
+            optional["filesystems"] = tuple(filesystems)
+        if applications:
+            optional["applications"] = tuple(applications)
         spans = {"": block.head_span, "name": block.name.span, **values.spans}
-        return Group(
-            name=name, nodes=nodes, startup=startup, fallover=values.get("fallover", default_fallover),
-            fallback=values.get("fallback", "never"), fallback_delay_ms=values.get("fallback_delay", 0),
-            service_ips=self._refs(values.get("service_ips", []), self.service_names, "service label", where),
-            volume_groups=tuple(dict.fromkeys(item.text for item in values.get("volume_groups", []))),
-            filesystems=tuple(filesystems), applications=tuple(applications), requires=requires,
-            rto_ms=values.get("rto"),
-            after=self._refs(values.get("after", []), self.group_names, "resource group", where),
-            same_node_as=self._refs(values.get("same_node_as", []), self.group_names, "resource group", where),
-            different_node_from=self._refs(values.get("different_node_from", []), self.group_names,
-                                           "resource group", where),
-            spans=spans)
+        return Group(name=name, nodes=nodes, startup=startup, fallover=values.get("fallover", default_fallover),
+                     spans=spans, **optional)
 
     def _mount_point(self, item: Scalar, seen: dict[str, Scalar], where: str) -> bool:
         if not item.text.startswith("/"):
@@ -501,6 +507,16 @@ class ModelBuilder:
         return Event(kind=block.name.text, pre=values.get("pre"), post=values.get("post"),
                                      notify=values.get("notify"), recovery=values.get("recovery"),
                                      spans={"": block.head_span, **values.spans})
+
+
+_REQUIRED: dict[int, tuple[str, ...]] = {}
+
+
+def _required(schema: dict[str, Attr]) -> tuple[str, ...]:
+    keys = _REQUIRED.get(id(schema))
+    if keys is None:
+        keys = _REQUIRED[id(schema)] = tuple(key for key, spec in schema.items() if spec.required)
+    return keys
 
 
 def _range(spec: Attr) -> str:

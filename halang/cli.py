@@ -49,6 +49,14 @@ def cmd_verify(args) -> int:
     reports = [verify_source(read_source(path), faults=args.faults) for path in args.files]
     if args.format == "json":
         sys.stdout.write(render_json(reports))
+    elif args.format == "sarif":
+        from halang.report.sarif import render_sarif
+
+        sys.stdout.write(render_sarif(reports))
+    elif args.format == "junit":
+        from halang.report.junit import render_junit
+
+        sys.stdout.write(render_junit(reports))
     else:
         style = Style(use_color(args))
         print("\n\n".join(render_report(report, style) for report in reports))
@@ -170,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", help="check .ha files: static rules and failure analysis")
     verify.add_argument("files", nargs="+", metavar="FILE")
-    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
     verify.add_argument("--faults", type=_faults, default=1, metavar="K",
                         help="analyse every set of up to K simultaneous failures (0: static checks only)")
     verify.add_argument("--strict", action="store_true", help="warnings fail the run too")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from halang.checks.context import CheckContext
 from halang.checks.registry import all_checks, static_checks
@@ -13,6 +13,7 @@ from halang.diagnostics import Diagnostic, DiagnosticSink, SourceText
 from halang.memory import paused_gc
 from halang.model import Cluster, build_model
 from halang.syntax import parse
+from halang.syntax.ast import Block
 
 ANALYSIS_CODES = ("HA213", "HA301", "HA302", "HA306", "HA406", "HA502", "HA604")
 # Codes that can never be accepted: the file is not understood until they are fixed.
@@ -27,7 +28,7 @@ class FileReport:
     analysis: str  # "ran", "skipped" or "not built"
     analysis_note: str
     faults: int = 1
-    notes: list[str] = field(default_factory=list)
+    tree: Block | None = None
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -55,7 +56,7 @@ def verify_source(source: SourceText, faults: int = 1) -> FileReport:
             findings.extend(run_static_checks(CheckContext(cluster, tree, faults)))
             findings = _apply_accepts(cluster, findings)
     findings = sorted((finding.in_file(source.path) for finding in findings), key=Diagnostic.sort_key)
-    report = FileReport(source, findings, cluster, "skipped", "", faults)
+    report = FileReport(source, findings, cluster, "skipped", "", faults, tree)
     blocking = [f for f in findings if f.is_error and not f.accepted and f.code not in ANALYSIS_CODES]
     if faults == 0:
         report.analysis_note = "failure analysis not requested (--faults 0): static checks only"

@@ -15,7 +15,6 @@ from halang.model import Cluster, build_model
 from halang.syntax import parse
 from halang.syntax.ast import Block
 
-ANALYSIS_CODES = ("HA213", "HA301", "HA302", "HA306", "HA406", "HA502", "HA604")
 # Codes that can never be accepted: the file is not understood until they are fixed.
 UNACCEPTABLE_PREFIXES = ("HA0", "HA1")
 
@@ -25,7 +24,7 @@ class FileReport:
     source: SourceText
     findings: list[Diagnostic]
     cluster: Cluster | None
-    analysis: str  # "ran", "skipped" or "not built"
+    analysis: str  # "ran", "inconclusive" or "skipped"
     analysis_note: str
     faults: int = 1
     tree: Block | None = None
@@ -54,21 +53,35 @@ def verify_source(source: SourceText, faults: int = 1) -> FileReport:
         cluster, tree, findings = load(source)
         if cluster is not None:
             findings.extend(run_static_checks(CheckContext(cluster, tree, faults)))
-            findings = _apply_accepts(cluster, findings)
-    findings = sorted((finding.in_file(source.path) for finding in findings), key=Diagnostic.sort_key)
-    report = FileReport(source, findings, cluster, "skipped", "", faults, tree)
-    blocking = [f for f in findings if f.is_error and not f.accepted and f.code not in ANALYSIS_CODES]
+    report = FileReport(source, [], cluster, "skipped", "", faults, tree)
+    blocking = [f for f in _accepted(cluster, findings) if f.is_error and not f.accepted]
     if faults == 0:
         report.analysis_note = "failure analysis not requested (--faults 0): static checks only"
-    elif blocking:
+    elif cluster is None or blocking:
         codes = ", ".join(sorted({f.code for f in blocking}))
         report.analysis_note = f"failure analysis skipped: the file has errors the analysis needs fixed first ({codes})"
     else:
-        report.analysis = "not built"
-        report.analysis_note = ("failure analysis (HA213, HA301, HA302, HA306, HA406, HA502, HA604) is not built yet: "
-                                "this run checked the static rules only and does NOT show that the cluster survives "
-                                f"{faults} failure{'s' if faults != 1 else ''}")
+        findings.extend(_analyse(report, cluster, faults))
+    report.findings = sorted((finding.in_file(source.path) for finding in _accepted(cluster, findings)),
+                             key=Diagnostic.sort_key)
     return report
+
+
+def _analyse(report: FileReport, cluster: Cluster, faults: int) -> list[Diagnostic]:
+    from halang.smt import analyse  # z3 loads only when the analysis runs
+
+    result = analyse(cluster, faults)
+    scope = f"every set of up to {faults} simultaneous failure{'s' if faults != 1 else ''}"
+    if result.complete:
+        report.analysis = "ran"
+        report.analysis_note = f"failure analysis ran: {scope} was checked"
+    else:
+        report.analysis = "inconclusive"
+        report.analysis_note = f"failure analysis INCONCLUSIVE: not all of {scope} could be checked"
+    notes = result.notes()
+    if notes:
+        report.analysis_note += "; " + "; ".join(notes)
+    return result.diagnostics()
 
 
 # Above this many adapters, services and groups, half the checks run in a forked child on the
@@ -99,7 +112,10 @@ def run_static_checks(context: CheckContext) -> list[Diagnostic]:
         _forked_context = None
 
 
-def _apply_accepts(cluster: Cluster, findings: list[Diagnostic]) -> list[Diagnostic]:
+def _accepted(cluster: Cluster | None, findings: list[Diagnostic]) -> list[Diagnostic]:
+    """Findings with those the file accepts marked so."""
+    if cluster is None:
+        return findings
     accepted = {accept.code for accept in cluster.accepts
                 if accept.code in all_checks() and not accept.code.startswith(UNACCEPTABLE_PREFIXES)}
     if not accepted:

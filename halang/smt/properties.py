@@ -1,0 +1,350 @@
+"""The properties the analysis asks about, each as a family of subjects.
+
+A subject is one thing a finding is about (a group, a node, a node on a
+network, a dependency, or the cluster for HA302). For each subject a family
+gives:
+
+- `violation()`: a z3 term, true in the scenarios that break the property;
+- `check(state)`: the same question answered on one evaluated scenario;
+- `report(state)`: the findings for a scenario that breaks it.
+
+The search (`search.py`) asks z3 for scenarios, and `check` decides which
+subjects a scenario found by z3 actually breaks, so each finding is worded
+from the concrete state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from halang.diagnostics import Related
+from halang.smt.encode import Encoding
+from halang.smt.evaluate import State
+from halang.smt.result import Finding
+from halang.smt.topology import GroupInfo, Topology, describe_scenario
+
+
+def names(items, limit: int = 6) -> str:
+    """'a', 'a and b', 'a, b and c', 'a, b, c, d, e, f and 3 more'."""
+    items = list(items)
+    if len(items) > limit:
+        return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+@dataclass
+class Subject:
+    key: str
+    label: str  # "group app_a", for notes
+    violation: Callable[[], object]
+    check: Callable[[State], bool]
+    report: Callable[[State], list[Finding]]
+    groups: tuple[str, ...] = ()
+    # Nodes a scenario must change (degrade, or move groups onto or off) to break this subject;
+    # None: any scenario may. Lets the search skip subjects a scenario cannot concern.
+    nodes: frozenset[str] | None = None
+
+
+@dataclass
+class Family:
+    name: str
+    codes: tuple[str, ...]
+    min_level: int  # 0: the empty scenario counts (HA213, HA302, HA406); 1: it is another code's finding
+    placement: bool  # the check needs the placement after failures
+    subjects: list[Subject] = field(default_factory=list)
+
+    def code(self, size: int) -> str:
+        if self.name == "hosting":
+            return "HA301" if size == 1 else "HA306"
+        return self.codes[0]
+
+
+# ---------------------------------------------------------------- HA301 / HA306
+
+
+def hosting(topology: Topology, encoding: Encoding, state0: State) -> Family:
+    """HA301 (one failure) and HA306 (two to K): no node can host a group.
+
+    Groups with the same nodes and service networks share one subject, so
+    the solver is asked once for all of them. A group that no node can host
+    with nothing failed is HA304/HA305, not analysed here.
+    """
+    family = Family("hosting", ("HA301", "HA306"), 1, False)
+    by_signature: dict = {}
+    for group in topology.groups.values():
+        if group.nodes:
+            by_signature.setdefault(group.signature, []).append(group)
+    for i, (signature, groups) in enumerate(by_signature.items()):
+        first = groups[0]
+        if not state0.hosts(first):
+            continue
+
+        def check(state: State, first=first) -> bool:
+            return not state.hosts(first)
+
+        def report(state: State, groups=groups) -> list[Finding]:
+            size = len(state.failed)
+            code = "HA301" if size == 1 else "HA306"
+            scenario = tuple(sorted(state.failed))
+            return [Finding(code, f"{describe_scenario(scenario)}, no node can host group {group.name} "
+                                  f"({_why_no_host(state, group)})",
+                            scenario, group=group.name, span=group.group.span(),
+                            hint="give the group a node, adapter or switch that this failure does not take down")
+                    for group in groups]
+
+        family.subjects.append(Subject(
+            f"hosting:{i}", "group " + names((g.name for g in groups), 3),
+            lambda first=first: encoding.dead(first), check, report, tuple(g.name for g in groups),
+            first.node_set))
+    return family
+
+
+def _why_no_host(state: State, group: GroupInfo) -> str:
+    reasons: dict[tuple[str, str], list[str]] = {}
+    total = state.topology.node_count
+    for node in group.nodes:
+        if node not in state.up:
+            key = ("down", "")
+        elif node not in state.runs:
+            key = ("quorum", f"{len(state.partitions[state.partition_of[node]])} of {total} nodes")
+        else:
+            key = ("network", state.why_not(group, node)[1])
+        reasons.setdefault(key, []).append(node)
+    parts = []
+    for (kind, detail), nodes in reasons.items():
+        many = len(nodes) > 1
+        if kind == "down":
+            parts.append(f"{names(nodes)} {'are' if many else 'is'} down")
+        elif kind == "quorum":
+            parts.append(f"{names(nodes)} {'have' if many else 'has'} no quorum "
+                         f"({'their partitions hold' if many else 'its partition holds'} {detail})")
+        elif len(reasons) == 1:
+            parts.append(detail)
+        else:
+            parts.append(f"on {names(nodes)}, {detail}")
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------- HA302
+
+
+def split_brain(topology: Topology, encoding: Encoding) -> Family:
+    """HA302, quorum = none only: the live nodes fall into two or more partitions."""
+    family = Family("split", ("HA302",), 0, False)
+    if topology.quorum != "none" or topology.node_count < 2:
+        return family
+    heartbeat = topology.cluster.heartbeat
+    span = heartbeat.spans.get("quorum") or heartbeat.spans.get("") or topology.cluster.span()
+
+    def report(state: State) -> list[Finding]:
+        scenario = tuple(sorted(state.failed))
+        parts = " and ".join("{" + names(p, 8) + "}" for p in state.partitions[:6])
+        if len(state.partitions) > 6:
+            parts += f" and {len(state.partitions) - 6} more"
+        return [Finding("HA302", f"{describe_scenario(scenario)}, the live nodes split into {len(state.partitions)} "
+                                 f"partitions that cannot hear each other ({parts}); with quorum = none each "
+                                 "one runs groups",
+                        scenario, span=span,
+                        hint="add a heartbeat path these failures do not cut (a disk or serial link), or set "
+                             "quorum = majority with a tie_breaker disk")]
+
+    family.subjects.append(Subject("split", "the cluster", lambda: encoding.split,
+                                   lambda state: len(state.partitions) > 1, report))
+    return family
+
+
+# ---------------------------------------------------------------- HA213
+
+
+def replace_capacity(topology: Topology, encoding: Encoding) -> Family:
+    """HA213: on a `replace` network, more distinct service addresses placed on a node than usable adapters."""
+    family = Family("replace", ("HA213",), 0, True)
+    for network in topology.cluster.networks:
+        if network.ipat != "replace":
+            continue
+        for node in topology.node_names:
+            adapters = topology.adapters_of.get((node, network.name), [])
+            if not adapters:
+                continue
+            services = encoding.service_terms(node, network.name)
+            if len(services) < 2:  # one address always has the adapter that lets its group be hosted
+                continue
+
+            def violation(node=node, network=network.name, adapters=adapters):
+                b = encoding.b
+                terms = [(s, 1) for s in encoding.service_terms(node, network)]
+                terms += [(encoding.usable[a.component], -1) for a in adapters]
+                return b.at_least(terms, 1)
+
+            def check(state: State, node=node, network=network.name) -> bool:
+                return len(state.placed_services(node, network)) > len(state.usable_adapters(node, network))
+
+            def report(state: State, node=node, network=network) -> list[Finding]:
+                scenario = tuple(sorted(state.failed))
+                labels = state.placed_services(node, network.name)
+                usable = state.usable_adapters(node, network.name)
+                have = f"{len(usable)} usable adapter{'s' if len(usable) != 1 else ''} there"
+                if usable:
+                    have += f" ({names(usable)})"
+                return [Finding("HA213", f"{describe_scenario(scenario)}, {node} must hold {len(labels)} service "
+                                         f"addresses on {network.name} ({names(labels)}) but has {have}; "
+                                         "under ipat = replace an adapter holds one service address",
+                                scenario, node=node, network=network.name, span=network.span(),
+                                hint=f"give {node} another standby adapter on {network.name} (on another switch), "
+                                     "or use ipat = alias")]
+
+            family.subjects.append(Subject(f"replace:{node}:{network.name}", f"node {node} on {network.name}",
+                                           violation, check, report, nodes=frozenset((node,))))
+    return family
+
+
+# ---------------------------------------------------------------- HA502
+
+
+def capacity(topology: Topology, encoding: Encoding, state0: State) -> Family:
+    """HA502: after a scenario, fallover puts more on a node than its capacity (the empty scenario is HA501)."""
+    family = Family("capacity", ("HA502",), 1, True)
+    for name, info in topology.nodes.items():
+        limits = [(resource, limit) for resource, limit in (("cpu", info.cpu), ("memory", info.memory))
+                  if limit is not None]
+        if not limits:
+            continue
+        if not any(sum(w for _, w in encoding.load_terms(name, r)) > limit for r, limit in limits):
+            continue  # even every group that could ever land here fits
+        if _overloaded(state0, name):
+            continue  # HA501
+
+        def violation(name=name, limits=limits):
+            b = encoding.b
+            return b.or_(b.at_least(encoding.load_terms(name, r), limit + 1) for r, limit in limits)
+
+        def check(state: State, name=name) -> bool:
+            return bool(_overloaded(state, name))
+
+        def report(state: State, name=name) -> list[Finding]:
+            scenario = tuple(sorted(state.failed))
+            over = _overloaded(state, name)
+            on_node = [g for g, nodes in state.placement.items() if name in nodes]
+            node = topology.cluster.node(name)
+            span = node.span("capacity") if node.capacity is not None else node.span()
+            return [Finding("HA502", f"{describe_scenario(scenario)}, fallover puts more on {name} than its "
+                                     f"capacity: {', '.join(over)} (groups {names(on_node, 8)})",
+                            scenario, node=name, span=span,
+                            hint=f"give {name} more capacity, lower the groups' requires, or change their node lists "
+                                 "so the load spreads")]
+
+        family.subjects.append(Subject(f"capacity:{name}", f"node {name}", violation, check, report,
+                                       nodes=frozenset((name,))))
+    return family
+
+
+def _overloaded(state: State, name: str) -> list[str]:
+    topology = state.topology
+    info = topology.nodes[name]
+    cpu, memory = state.load(name)
+    over = []
+    if info.cpu is not None and cpu > info.cpu:
+        over.append(f"cpu {topology.cpu_text(cpu)} > {topology.cpu_text(info.cpu)}")
+    if info.memory is not None and memory > info.memory:
+        over.append(f"memory {topology.memory_text(memory)} > {topology.memory_text(info.memory)}")
+    return over
+
+
+# ---------------------------------------------------------------- HA406
+
+
+RELATIONS = ("same_node_as", "different_node_from", "after")
+
+
+def dependencies(topology: Topology, encoding: Encoding) -> Family:
+    """HA406: a location dependency (or an `after`) that the placement breaks in some scenario.
+
+    Placement ignores dependencies (LANGUAGE.md: they do not decide who can
+    host), so this asks whether the placement it computes meets them:
+
+    - `A same_node_as B`: wherever A runs, B runs on that node too (A offline breaks nothing here; that is HA301's).
+    - `A different_node_from B`: A and B never run on one node.
+    - `A after B`: while A runs, B runs somewhere.
+
+    The empty scenario counts: a startup placement that already breaks a dependency is reported with it.
+    """
+    family = Family("dependencies", ("HA406",), 0, True)
+    groups = topology.groups
+    for name, info in groups.items():
+        group = info.group
+        for relation in RELATIONS:
+            for other in getattr(group, relation):
+                if other not in groups or other == name:
+                    continue
+                a, b_info = info, groups[other]
+
+                def violation(a=a, other=b_info, relation=relation):
+                    b = encoding.b
+                    if relation == "after":
+                        return b.and_((encoding.online(a), b.not_(encoding.online(other))))
+                    if relation == "same_node_as":
+                        return b.or_(b.and_((encoding.on_node(a, n), b.not_(encoding.on_node(other, n))))
+                                     for n in a.nodes)
+                    return b.or_(b.and_((encoding.on_node(a, n), encoding.on_node(other, n))) for n in a.nodes)
+
+                def check(state: State, a=name, other=other, relation=relation) -> bool:
+                    return _broken(state, a, other, relation)
+
+                def report(state: State, a=name, other=other, relation=relation, group=group) -> list[Finding]:
+                    scenario = tuple(sorted(state.failed))
+                    mine, theirs = state.placement[a], state.placement[other]
+                    where = names(theirs) if theirs else None
+                    if relation == "after":
+                        text = f"group {a} runs on {names(mine)} but its parent {other} is offline (after)"
+                        hint = f"let {other} run on every node that can host {a}, or accept that {a} waits for it"
+                    elif relation == "same_node_as":
+                        text = (f"group {a} runs on {names(mine)} but {other}, which it must share a node with "
+                                f"(same_node_as), " + (f"runs on {where}" if where else "is offline"))
+                        hint = f"give {a} and {other} the same nodes in the same order and the same fallover"
+                    else:
+                        both = [n for n in mine if n in theirs]
+                        text = f"groups {a} and {other} both run on {names(both)} (different_node_from)"
+                        hint = f"give {a} and {other} node lists that do not meet after a failure"
+                    span = group.spans.get(relation) or group.span()
+                    return [Finding("HA406", f"{describe_scenario(scenario)}, {text}", scenario, group=a,
+                                    span=span, hint=hint,
+                                    related=(Related(groups[other].group.span(), f"group {other}"),))]
+
+                family.subjects.append(Subject(f"dependency:{name}:{relation}:{other}",
+                                               f"group {name} {relation} {other}", violation, check, report, (name,),
+                                               a.node_set | b_info.node_set))
+    return family
+
+
+def _broken(state: State, a: str, other: str, relation: str) -> bool:
+    mine, theirs = state.placement[a], state.placement[other]
+    if relation == "after":
+        return bool(mine) and not theirs
+    if relation == "same_node_as":
+        return any(n not in theirs for n in mine)
+    return any(n in theirs for n in mine)
+
+
+# ---------------------------------------------------------------- quorum loss (internal)
+
+
+def quorum_loss(topology: Topology, encoding: Encoding, state0: State) -> Family:
+    """Internal: minimal scenarios in which an up node may not run groups (its partition lost quorum)."""
+    family = Family("quorum", (), 1, False)
+    if topology.quorum == "none":
+        return family
+    for name in topology.node_names:
+        if name not in state0.runs:
+            continue
+
+        def check(state: State, name=name) -> bool:
+            return name in state.up and name not in state.runs
+
+        family.subjects.append(Subject(
+            f"quorum:{name}", f"node {name}",
+            lambda name=name: encoding.b.and_((encoding.up[name], encoding.b.not_(encoding.runs[name]))),
+            check, lambda state: [], nodes=None))
+    return family

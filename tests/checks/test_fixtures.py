@@ -67,7 +67,7 @@ def test_check_case(path: Path):
 def test_every_code_has_cases():
     from halang.checks.registry import all_checks
 
-    testable = [code for code, check in all_checks().items() if check.phase in ("parse", "model", "static")]
+    testable = [code for code, check in all_checks().items() if check.phase in ("parse", "model", "static", "analysis")]
     missing = [code for code in testable
                if not list((HERE / code).glob("bad_*.ha")) or not list((HERE / code).glob("good_*.ha"))]
     assert not missing, f"codes without a bad and a good case: {missing}"

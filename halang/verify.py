@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from halang.checks.context import CheckContext
@@ -84,32 +81,8 @@ def _analyse(report: FileReport, cluster: Cluster, faults: int) -> list[Diagnost
     return result.diagnostics()
 
 
-# Above this many adapters, services and groups, half the checks run in a forked child on the
-# other core: the model is shared copy-on-write and only the few findings come back.
-PARALLEL_CHECKS_FROM = 20_000
-_forked_context: CheckContext | None = None
-
-
-def _run_checks(codes: list[str]) -> list[Diagnostic]:
-    checks = all_checks()
-    return [finding for code in codes for finding in checks[code].run(_forked_context)]
-
-
 def run_static_checks(context: CheckContext) -> list[Diagnostic]:
-    checks = static_checks()
-    cluster = context.cluster
-    size = len(cluster.groups) + sum(len(n.adapters) + len(n.services) for n in cluster.networks)
-    if size < PARALLEL_CHECKS_FROM or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [finding for check in checks for finding in check.run(context)]
-    global _forked_context
-    _forked_context = context
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-            child = pool.submit(_run_checks, [check.code for check in checks[1::2]])
-            findings = [finding for check in checks[0::2] for finding in check.run(context)]
-            return findings + child.result()
-    finally:
-        _forked_context = None
+    return [finding for check in static_checks() for finding in check.run(context)]
 
 
 def _accepted(cluster: Cluster | None, findings: list[Diagnostic]) -> list[Diagnostic]:

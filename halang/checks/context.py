@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, Callable
 
 from halang.model.cluster import Adapter, Cluster, Group, Network, Node, Service
 from halang.syntax.ast import Block
@@ -15,6 +16,13 @@ class CheckContext:
     cluster: Cluster
     tree: Block
     faults: int = 1
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, make: Callable[[], Any]) -> Any:
+        """What several checks need, made by the first that asks (keys name the family: "address.*")."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     @cached_property
     def nodes(self) -> dict[str, Node]:

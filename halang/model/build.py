@@ -76,9 +76,14 @@ class ModelBuilder:
                 self.sink.error("HA104", attribute.key_span, f"'{block.kind}' has no attribute '{key}'",
                                 self._suggest(key, schema) or "known: " + ", ".join(schema))
                 continue
+            value = attribute.value
+            if spec.type in _PLAIN_STRINGS and value.kind == "string":
+                values[key] = value.text  # the commonest case, without the general conversion
+                values.spans[key] = Span(value.start, value.end)
+                continue
             try:
-                values[key] = self.convert(key, spec, attribute.value)
-                values.spans[key] = attribute.value.span
+                values[key] = self.convert(key, spec, value)
+                values.spans[key] = value.span
             except _Invalid:
                 pass
         for key in _required(schema):
@@ -509,6 +514,7 @@ class ModelBuilder:
                                      spans={"": block.head_span, **values.spans})
 
 
+_PLAIN_STRINGS = frozenset({"string", "command"})
 _REQUIRED: dict[int, tuple[str, ...]] = {}
 
 

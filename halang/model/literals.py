@@ -10,6 +10,9 @@ _INTEGER = re.compile(r"(?:0|[1-9][0-9]*)\Z")
 _DECIMAL = re.compile(r"(?:0|[1-9][0-9]*)\.[0-9]+\Z")
 _DURATION = re.compile(r"(0|[1-9][0-9]*)(ms|s|m|h)\Z")
 _SIZE = re.compile(r"(0|[1-9][0-9]*)([KMGT])\Z")
+# Octets without leading zeros: what is written is then already the canonical text.
+_IPV4_CANONICAL = re.compile(r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})"
+                             r"(?:/([0-9]+))?\Z")
 _IPV4 = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})(?:/([0-9]+))?\Z")
 _DURATION_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 _SIZE_BYTES = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -80,14 +83,16 @@ def parse_size(text: str) -> int:
 
 
 def parse_address(text: str) -> Address:
-    match = _IPV4.match(text)
+    match = _IPV4_CANONICAL.match(text)
     if match:
-        octets = [int(part) for part in match.group(1, 2, 3, 4)]
-        if any(octet > 255 for octet in octets) or any(len(p) > 1 and p[0] == "0" for p in match.group(1, 2, 3, 4)):
-            raise LiteralError(f"'{text}' is not an IPv4 address: four numbers 0 to 255 without leading zeros")
-        prefix = _prefix(match.group(5), 32, text)
-        value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
-        return Address(4, value, prefix, ".".join(map(str, octets)))
+        a, b, c, d = int(match.group(1)), int(match.group(2)), int(match.group(3)), int(match.group(4))
+        if a < 256 and b < 256 and c < 256 and d < 256:
+            prefix_text = match.group(5)
+            prefix = None if prefix_text is None else _prefix(prefix_text, 32, text)
+            address = text if prefix_text is None else text[:len(text) - len(prefix_text) - 1]
+            return Address(4, (a << 24) | (b << 16) | (c << 8) | d, prefix, address)
+    if _IPV4.match(text):
+        raise LiteralError(f"'{text}' is not an IPv4 address: four numbers 0 to 255 without leading zeros")
     if ":" not in text:
         raise LiteralError(f"'{text}' is not an address, a number, a duration or a size")
     address_text, _, prefix_text = text.partition("/")

@@ -12,7 +12,7 @@ in O(n log n) for the sort and O(n) for the sweep.
 from __future__ import annotations
 
 import ipaddress
-from typing import Hashable, Iterable, NamedTuple, Sequence
+from typing import Hashable, NamedTuple, Sequence
 
 from halang.diagnostics import Span
 from halang.model.cluster import Adapter, Network, Service
@@ -119,11 +119,20 @@ def network_endpoints(network: Network) -> list[Endpoint]:
     return found
 
 
-def all_endpoints(networks: Iterable[Network]) -> list[Endpoint]:
+def endpoints_by_network(context) -> dict[str, list[Endpoint]]:
+    """Each network's endpoints, made once per verify run and shared by the address checks."""
+    return context.memo("address.endpoints", lambda: {network.name: network_endpoints(network)
+                                                      for network in context.cluster.networks})
+
+
+def all_endpoints(context) -> list[Endpoint]:
     """Every adapter and service of the cluster, in file order."""
-    found = [endpoint for network in networks for endpoint in network_endpoints(network)]
-    found.sort(key=lambda endpoint: endpoint.order)
-    return found
+    def collect() -> list[Endpoint]:
+        found = [endpoint for endpoints in endpoints_by_network(context).values() for endpoint in endpoints]
+        found.sort(key=lambda endpoint: endpoint.order)
+        return found
+
+    return context.memo("address.all-endpoints", collect)
 
 
 class Summary(NamedTuple):

@@ -42,7 +42,7 @@ class DuplicateAddress(Check):
 
     def run(self, context):
         first_use = {}
-        for endpoint in all_endpoints(context.cluster.networks):
+        for endpoint in all_endpoints(context):
             key = (endpoint.version, endpoint.value)
             first = first_use.setdefault(key, endpoint)
             if first is endpoint:

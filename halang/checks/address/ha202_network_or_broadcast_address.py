@@ -44,7 +44,7 @@ class NetworkOrBroadcastAddress(Check):
     severity = Severity.ERROR
 
     def run(self, context):
-        for endpoint in all_endpoints(context.cluster.networks):
+        for endpoint in all_endpoints(context):
             version, value, prefix = endpoint.version, endpoint.value, endpoint.prefix
             if prefix is None or prefix > BITS[version] - 2:
                 continue

@@ -50,7 +50,7 @@ class OverlappingNetworks(Check):
     severity = Severity.ERROR
 
     def run(self, context):
-        endpoints = [e for e in all_endpoints(context.cluster.networks) if e.prefix is not None]
+        endpoints = [e for e in all_endpoints(context) if e.prefix is not None]
         entries = [Entry(e.version, e.value, e.prefix, e.order, e.network.name) for e in endpoints]
         for endpoint, other_index in zip(endpoints, earliest_overlaps(entries)):
             if other_index is None:

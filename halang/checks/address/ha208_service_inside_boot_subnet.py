@@ -1,4 +1,4 @@
-from halang.checks.address._subnets import Entry, contains, earliest_overlaps, network_endpoints
+from halang.checks.address._subnets import Entry, contains, earliest_overlaps, endpoints_by_network
 from halang.checks.registry import Check
 from halang.diagnostics import Related, Severity
 
@@ -45,7 +45,7 @@ class ServiceInsideBootSubnet(Check):
         for network in context.cluster.networks:
             if network.ipat != "alias" or not network.services or not network.adapters:
                 continue
-            endpoints = [e for e in network_endpoints(network)
+            endpoints = [e for e in endpoints_by_network(context)[network.name]
                          if e.prefix is not None and (not e.is_adapter or e.item.role == "boot")]
             entries = [Entry(e.version, e.value, e.prefix, e.order, "boot" if e.is_adapter else "service")
                        for e in endpoints]

@@ -1,4 +1,4 @@
-from halang.checks.address._subnets import network_endpoints
+from halang.checks.address._subnets import endpoints_by_network
 from halang.checks.registry import Check
 from halang.diagnostics import Related, Severity
 
@@ -41,7 +41,7 @@ class MixedIpVersions(Check):
 
     def run(self, context):
         for network in context.cluster.networks:
-            endpoints = network_endpoints(network)
+            endpoints = endpoints_by_network(context)[network.name]
             if not endpoints:
                 continue
             first = endpoints[0]

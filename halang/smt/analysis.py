@@ -24,7 +24,7 @@ import time
 from halang.model.cluster import Cluster
 from halang.smt import properties
 from halang.smt.encode import Encoding
-from halang.smt.evaluate import evaluate, place, startup_placement
+from halang.smt.evaluate import Evaluator, evaluate, place, startup_placement
 from halang.smt.result import AnalysisResult, Finding
 from halang.smt.search import Search
 from halang.smt.timing import takeover_findings
@@ -35,7 +35,7 @@ CODE_ORDER = ("HA213", "HA301", "HA302", "HA306", "HA406", "HA502", "HA604")
 
 
 def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *, max_listed: int = 50,
-            max_counted: int = 500, connectivity: str = "auto") -> AnalysisResult:
+            max_counted: int = 500, connectivity: str = "auto", method: str = "auto") -> AnalysisResult:
     """Every minimal scenario of at most `faults` failures that breaks a property, as findings.
 
     `budget_ms` bounds the whole analysis (wall clock); what is not settled
@@ -44,7 +44,14 @@ def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *
     findings; up to `max_counted` are counted for "and N more".
     `connectivity` picks the encoding of partitions ("closure",
     "certificate", or "auto" by the number of buses; see encode.py).
+    `method`: "solver" asks z3 at every K; "enumerate" evaluates every single
+    failure directly (K = 1 only); "auto" enumerates at K = 1 and asks z3
+    from K = 2 (see the module docstring).
     """
+    if method not in ("auto", "solver", "enumerate"):
+        raise ValueError(f"method is auto, solver or enumerate, not {method!r}")
+    if method == "enumerate" and faults > 1:
+        raise ValueError("enumeration is for one failure (faults = 1); two or more need the solver")
     began = time.monotonic()
     deadline = began + budget_ms / 1000
     stats: dict = {}
@@ -57,44 +64,42 @@ def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *
     findings: list[Finding] = list(takeover_findings(cluster))
     inconclusive, truncated = [], []
     if faults >= 1 and cluster.nodes:
-        # Stage 1: where quorum can be lost, over the connectivity encoding.
-        connected = Encoding(topology, start, connectivity=connectivity, faults=faults)
-        quorum = properties.quorum_loss(topology, connected, empty)
-        stage1 = Search(topology, connected, start, faults, deadline, max_listed, max_counted=10**9)
-        stage1.start_family(quorum, empty)
-        settled = faults
-        for k in range(1, faults + 1):
-            stage1.run_level(quorum, k)
-            if stage1.inconclusive:
-                settled = k - 1
-                break
-        quorum_sets = {subject.key.split(":", 1)[1]: stage1.progress[subject.key].found for subject in quorum.subjects}
-        stats["connectivity"] = connected.connectivity
-        stats["quorum"] = {key: round(value, 1) if isinstance(value, float) else value
-                           for key, value in stage1.stats.items()}
-        stats["quorum"]["scenarios"] = len({s for found in quorum_sets.values() for s in found})
-
-        # Stage 2: every property, with quorum loss as the exact sets found above.
-        encoding = Encoding(topology, start, faults=faults, quorum_sets=quorum_sets)
+        evaluator = Evaluator(topology, start)
+        if method == "enumerate" or (method == "auto" and faults == 1):
+            stats["method"] = "enumerate"
+            encoding = Encoding(topology, start, faults=faults, quorum_sets={})  # terms are never built
+            settled, quorum_sets = faults, None
+        else:
+            stats["method"] = "solver"
+            settled, quorum_sets = _quorum_stage(topology, start, empty, evaluator, faults, deadline,
+                                                 connectivity, stats)
+            # Stage 2: every property, with quorum loss as the exact sets found in stage 1.
+            encoding = Encoding(topology, start, faults=faults, quorum_sets=quorum_sets)
         families = [properties.hosting(topology, encoding, empty), properties.split_brain(topology, encoding),
                     properties.replace_capacity(topology, encoding), properties.capacity(topology, encoding, empty),
                     properties.dependencies(topology, encoding)]
         searches = []
         for family in families:
-            search = Search(topology, encoding, start, faults, deadline, max_listed, max_counted)
+            # HA302 asks one question of the whole cluster, whose term may rest on certificates
+            # (side constraints): it keeps the family solver. Everything else is local: shards.
+            search = Search(topology, encoding, start, faults, deadline, max_listed, max_counted,
+                            evaluator=evaluator, per_subject=family.name != "split")
             search.start_family(family, empty)
             searches.append((family, search))
         stats["setup_ms"] = round((time.monotonic() - began) * 1000, 1)
-        for k in range(1, faults + 1):
-            for family, search in searches:
-                if k <= settled:
-                    search.run_level(family, k)
-                else:
-                    search.give_up_level(family, k, "the quorum analysis it relies on was inconclusive")
+        if stats["method"] == "enumerate":
+            _enumerate_single(topology, evaluator, searches, deadline)
+        else:
+            for k in range(1, faults + 1):
+                for family, search in searches:
+                    if k <= settled:
+                        search.run_level(family, k)
+                    else:
+                        search.give_up_level(family, k, "the quorum analysis it relies on was inconclusive")
         totals: dict = {}
         for family, search in searches:
             findings.extend(search.findings)
-            inconclusive.extend(search.inconclusive)
+            inconclusive.extend(search.merge_inconclusive())
             truncated.extend(search.truncations([family]))
             for key, value in search.stats.items():
                 totals[key] = totals.get(key, 0) + value
@@ -107,3 +112,45 @@ def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *
     findings.sort(key=lambda f: (order[f.code], f.group or "", f.node or "", f.network or "", len(f.scenario),
                                  f.scenario, f.message))
     return AnalysisResult(faults, tuple(findings), tuple(inconclusive), tuple(truncated), stats)
+
+
+def _quorum_stage(topology: Topology, start: dict, empty, evaluator: Evaluator, faults: int, deadline: float,
+                  connectivity: str, stats: dict) -> tuple[int, dict]:
+    """Stage 1: every minimal scenario in which an up node loses quorum, over the connectivity encoding.
+
+    Returns the number of failures up to which that list is complete, and the list per node.
+    """
+    connected = Encoding(topology, start, connectivity=connectivity, faults=faults)
+    quorum = properties.quorum_loss(topology, connected, empty)
+    # Every scenario counts here (they become the exact quorum condition of stage 2): no listing cap.
+    stage = Search(topology, connected, start, faults, deadline, max_listed=10**9, max_counted=10**9,
+                   evaluator=evaluator)
+    stage.start_family(quorum, empty)
+    settled = faults
+    for k in range(1, faults + 1):
+        stage.run_level(quorum, k)
+        if stage.inconclusive:
+            settled = k - 1
+            break
+    stats["connectivity"] = connected.connectivity
+    stats["quorum"] = {key: round(value, 1) if isinstance(value, float) else value
+                       for key, value in stage.stats.items()}
+    quorum_sets = {subject.key.split(":", 1)[1]: stage.progress[subject.key].found for subject in quorum.subjects}
+    for node in topology.node_names:  # a node without quorum with nothing failed never has it (the empty set)
+        quorum_sets.setdefault(node, [frozenset()] if topology.quorum == "majority" else [])
+    stats["quorum"]["scenarios"] = len({s for found in quorum_sets.values() for s in found})
+    return settled, quorum_sets
+
+
+def _enumerate_single(topology: Topology, evaluator: Evaluator, searches: list, deadline: float) -> None:
+    """K = 1: evaluate each component's failure directly and hand it to every family."""
+    placement = any(family.placement for family, _ in searches)
+    for position, component in enumerate(topology.components):
+        if position % 64 == 0 and time.monotonic() > deadline:
+            for family, search in searches:
+                search.give_up_level(family, 1, f"the time budget ran out after {position} of "
+                                                f"{len(topology.components)} single failures")
+            return
+        state = evaluator.evaluate((component,), placement)
+        for family, search in searches:
+            search.spread_single(family, state)

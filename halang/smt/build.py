@@ -13,6 +13,8 @@ reach the solver.
 from __future__ import annotations
 
 import ctypes
+from functools import reduce
+from math import gcd
 
 import z3
 from z3 import z3core as C
@@ -128,22 +130,39 @@ class Builder:
         return [(t, c) for t, c in merged.values() if c], offset
 
     def at_least(self, terms, k: int):
-        """sum(coefficient * term) >= k."""
+        """sum(coefficient * term) >= k.
+
+        Normalised before z3 sees it: negative coefficients become positive
+        ones on negated terms, and all coefficients are divided by their
+        greatest common divisor (rounding the bound up), so that sums of equal
+        weights (every group needing cpu 2) become cardinality constraints,
+        which z3 handles far better than general pseudo-Boolean ones.
+        """
         pairs, offset = self.weighted(terms)
         k -= offset
-        low = sum(c for _, c in pairs if c < 0)
-        high = sum(c for _, c in pairs if c > 0)
-        if low >= k:
+        positive = []
+        for term, coefficient in pairs:
+            if coefficient < 0:  # c*t = c - c*(not t)  with c < 0: -|c| + |c|*(not t)
+                k += -coefficient
+                positive.append((self.not_(term), -coefficient))
+            else:
+                positive.append((term, coefficient))
+        if k <= 0:
             return True
-        if high < k:
+        total = sum(c for _, c in positive)
+        if total < k:
             return False
-        if all(c == 1 for _, c in pairs):
+        divisor = reduce(gcd, (c for _, c in positive))
+        if divisor > 1:
+            positive = [(t, c // divisor) for t, c in positive]
+            k = -(-k // divisor)
+        if all(c == 1 for _, c in positive):
             if k == 1:
-                return self.or_(t for t, _ in pairs)
-            if k == len(pairs):
-                return self.and_(t for t, _ in pairs)
-            return self._card(pairs, k, C.Z3_mk_atleast)
-        return self._pb(pairs, k, C.Z3_mk_pbge)
+                return self.or_(t for t, _ in positive)
+            if k == len(positive):
+                return self.and_(t for t, _ in positive)
+            return self._card(positive, k, C.Z3_mk_atleast)
+        return self._pb(positive, k, C.Z3_mk_pbge)
 
     def at_most(self, terms, k: int):
         """sum(coefficient * term) <= k."""

@@ -1,4 +1,4 @@
-"""The cluster's failure behaviour as one z3 formula over "which components fail".
+"""The cluster's failure behaviour as z3 terms over "which components fail".
 
 One Boolean per component (`f[name]`, true: failed). Every other quantity is
 a term over those, built once and shared (z3 hash-conses terms):
@@ -8,33 +8,38 @@ a term over those, built once and shared (z3 hash-conses terms):
 - `attached(n, b)`: n is up and one of its ways onto bus b is intact (a
   usable adapter on the subnet; the disk link and n's linkend; the
   point-to-point link). See `topology.py` for buses.
-- connectivity: `connected(b, b')` between buses, by a Floyd-Warshall closure
-  over the buses (B^3 terms, exact, and a *function* of the failures, so the
-  solver has nothing to guess). Nodes only matter through their buses, and
-  clusters have few buses (each subnet, disk and serial link is one), which
-  is what makes this scale in the number of nodes: at 512 nodes and five
-  buses the closure is 125 terms. For clusters with more buses than
-  `CLOSURE_LIMIT` (pods with their own subnets, rings of serial links) the
-  cube would dominate, and connectivity is encoded by certificates instead
-  (`_Certificates`): the solver picks a colouring of the buses that no live
-  connection crosses, with the quorum partition as colour 0 and a spanning
-  tree (decreasing distances) proving colour 0 connected; the size checks
-  make the colouring exact (see the class). Linear in size, but the solver
-  has to find the colouring, which is slower than the closure where both fit.
+- connectivity `conn(b, b')` between buses, by a Boolean Floyd-Warshall
+  closure over the buses (`_Closure`: B^3 terms, exact, and a *function* of
+  the failures, so the solver has nothing to guess). Nodes only matter
+  through their buses, and clusters have few buses (each subnet, disk and
+  serial link is one): at 512 nodes and five buses the closure is 125 terms.
+  With more buses than `CLOSURE_LIMIT` (pods with subnets of their own,
+  rings of serial links) the cube would dominate, and connectivity is
+  encoded by certificates instead (`_Certificates`, linear in size): the
+  solver exhibits a colouring of the buses that no live connection crosses,
+  the quorum partition being colour 0 with a spanning tree (decreasing
+  distances) proving it connected. Exact too, but the solver has to find the
+  colouring, which is much slower (see the report in analysis.py).
 - `runs(n)` (quorum): under `majority`, n's partition holds more than half of
   all nodes, or exactly half and a live connection to the tie-breaker disk;
-  under `none`, n is up. Partition sizes are cardinality constraints over
-  "node m is attached to a bus connected to b".
+  under `none`, n is up. Partition sizes are counted by node classes plus a
+  bounded correction (`_Closure._majority`), not node by node.
 - `host(g, n)`: n in g's list, runs, and a usable adapter on the network of
   each of g's service addresses.
 - placement `on(g, n)`: the function of `evaluate.place`, term for term, from
   the concrete startup placement. `least_loaded` compares free capacity with
-  pseudo-Boolean constraints over the placement of the groups before it.
+  pseudo-Boolean constraints over the placement of the groups before it (in
+  file order, so one such group's choice can depend on a chain of others).
 - loads and service counts are pseudo-Boolean sums over `on`.
 
+The analysis builds two encodings (analysis.py): one with connectivity, to
+find where quorum can be lost, and one where `runs` is the exact list of
+those scenarios (`quorum_sets`), so that every other term is local to the
+nodes it is about.
+
 Everything is Boolean or pseudo-Boolean, so the solver is z3's SAT engine with
-native cardinality and PB constraints (logic QF_FD); coefficients beyond 32
-bits fall back to integer sums, which QF_FD bit-blasts.
+cardinality and PB constraints (logic QF_FD); coefficients beyond 32 bits
+fall back to integer sums, which QF_FD bit-blasts.
 """
 
 from __future__ import annotations
@@ -48,7 +53,22 @@ from halang.smt.topology import LINK, SWITCH, GroupInfo, Topology
 
 GLOBAL = (SWITCH, LINK)  # components whose failure can act on many nodes at once
 
+# The closure is the faster encoding for clusters of few buses whose nodes come in few shapes (racks of
+# alike nodes); beyond these limits the certificates are (a ring of 20 serial links: 4.8 s against 12.6 s
+# for K = 2; 26 pods' worth of subnets: the closure's cube would not even fit).
 CLOSURE_LIMIT = 24
+CLASS_LIMIT = 8
+
+
+def node_shapes(topology: Topology) -> dict[tuple, list[str]]:
+    """Nodes by shape: the same buses, reached through ways that need the same switches and links."""
+    shapes: dict[tuple, list[str]] = {}
+    for node, info in topology.nodes.items():
+        shape = tuple((bus, tuple(sorted({tuple(sorted(c for c in way.needs if topology.kind_of[c] in GLOBAL))
+                                          for way in topology.buses[bus].ways[node]})))
+                      for bus in info.buses)
+        shapes.setdefault(shape, []).append(node)
+    return shapes
 
 
 class Encoding:
@@ -56,7 +76,8 @@ class Encoding:
                  connectivity: str = "auto", faults: int = 1,
                  quorum_sets: dict[str, list[frozenset[str]]] | None = None):
         """`quorum_sets`, when given, replaces the connectivity encoding: for each node, every minimal
-        scenario of at most `faults` failures in which it is up but may not run groups (see `runs`)."""
+        scenario of at most `faults` failures in which it is up but may not run groups (see `runs`);
+        `[frozenset()]` for a node that has no quorum with nothing failed."""
         self.topology = topology
         self.start = start
         self.faults = faults
@@ -66,7 +87,8 @@ class Encoding:
         self.f: dict[str, z3.BoolRef] = {name: self.b.var(name) for name in topology.components}
         self.constraints: list = self.b.constraints  # side constraints the terms rely on; assert them all
         if connectivity == "auto":
-            connectivity = "closure" if len(topology.buses) <= CLOSURE_LIMIT else "certificate"
+            few = len(topology.buses) <= CLOSURE_LIMIT and len(node_shapes(topology)) <= CLASS_LIMIT
+            connectivity = "closure" if few else "certificate"
         self.connectivity = connectivity
         self._host: dict = {}
         self._netok: dict = {}
@@ -128,7 +150,7 @@ class Encoding:
         if self.quorum_sets is not None:
             b = self.b
             return {node: b.and_([self.up[node]] + [b.not_(b.and_(self.f[c] for c in sorted(found)))
-                                                    for found in self.quorum_sets.get(node, ())])
+                                                    for found in self.quorum_sets[node]])
                     for node in self.topology.node_names}
         return self._connectivity.quorum()
 
@@ -331,13 +353,8 @@ class _Closure:
         one none of whose own components failed, is attached to), and its nodes.
         """
         e = self.e
-        b, topology = e.b, e.topology
-        shapes: dict[tuple, list[str]] = {}
-        for node, info in topology.nodes.items():
-            shape = tuple((bus, tuple(sorted({tuple(sorted(c for c in way.needs if topology.kind_of[c] in GLOBAL))
-                                              for way in topology.buses[bus].ways[node]})))
-                          for bus in info.buses)
-            shapes.setdefault(shape, []).append(node)
+        b = e.b
+        shapes = node_shapes(e.topology)
         return [({bus: b.or_(b.and_(e.ok(c) for c in way) for way in ways) for bus, ways in shape}, nodes)
                 for shape, nodes in shapes.items()]
 
@@ -378,27 +395,51 @@ class _Closure:
         b, topology = e.b, e.topology
         total = topology.node_count
         bound = self._loss_bound
-        reach, loss_terms = [], []
+        reach = []
         for attach, nodes in self._classes:
-            in_partition = b.or_(b.and_((attach[other], self.conn[bus][other])) for other in attach)
-            reach.append((in_partition, len(nodes)))
-            if in_partition is False:
-                continue
-            for node in nodes:
-                loss_terms.append(b.and_((in_partition, b.not_(self.member(node, bus)))))
-        at_least = [True] + b.unary_count(loss_terms, bound + 1)  # at_least[r]: loss >= r
-
-        # size >= t  <=>  sum >= t + loss. With loss capped at L (never exceeded within K failures),
-        # "for every r <= L: loss >= r implies sum >= t + r" says it with no need to prove the cap:
-        # where the classes alone give sum >= t + L, every implication holds outright.
-        holds = b.and_([b.at_least(reach, total // 2 + 1)] + [
-            b.implies(at_least[r], b.at_least(reach, total // 2 + 1 + r)) for r in range(1, bound + 1)])
+            reach.append((b.or_(b.and_((attach[other], self.conn[bus][other])) for other in attach), len(nodes)))
+        majority, half = total // 2 + 1, total // 2
         tie = topology.tie_breaker_bus
-        if tie is not None and total % 2 == 0:
-            half = b.or_([b.and_((at_least[r], b.not_(at_least[r + 1]), b.exactly(reach, total // 2 + r)))
-                          for r in range(bound)] + [b.and_((at_least[bound], b.exactly(reach, total // 2 + bound)))])
-            holds = b.or_((holds, b.and_((self.conn[bus][tie], half))))
+        needs_half = tie is not None and total % 2 == 0
+        # Where no scenario puts the class sum within L above a threshold, the correction cannot
+        # matter there: sum >= t + L or sum < t. Asking z3 that (a small query) spares the counter.
+        count_majority = self._window(reach, majority, majority + bound - 1)
+        count_half = needs_half and self._window(reach, half, half + bound)
+        if count_majority or count_half:
+            loss_terms = []
+            for (in_partition, _), (attach, nodes) in zip(reach, self._classes):
+                if in_partition is not False:
+                    loss_terms += [b.and_((in_partition, b.not_(self.member(node, bus)))) for node in nodes]
+            at_least = [True] + b.unary_count(loss_terms, bound + 1)  # at_least[r]: loss >= r
+        if count_majority:
+            # size >= t <=> sum >= t + loss. With loss capped at L (never exceeded within K failures),
+            # "for every r <= L: loss >= r implies sum >= t + r" says it with no need to prove the cap:
+            # where the classes alone give sum >= t + L, every implication holds outright.
+            holds = b.and_([b.at_least(reach, majority)] + [
+                b.implies(at_least[r], b.at_least(reach, majority + r)) for r in range(1, bound + 1)])
+        else:
+            holds = b.at_least(reach, majority)
+        if count_half:
+            exact_half = b.or_([b.and_((at_least[r], b.not_(at_least[r + 1]), b.exactly(reach, half + r)))
+                                for r in range(bound)] + [b.and_((at_least[bound], b.exactly(reach, half + bound)))])
+            holds = b.or_((holds, b.and_((self.conn[bus][tie], exact_half))))
         return holds
+
+    def _window(self, reach: list, low: int, high: int) -> bool:
+        """Can some scenario of at most K failures give a class sum between low and high (inclusive)?"""
+        b = self.e.b
+        if high < low:
+            return False
+        query = [b.at_least(reach, low), b.at_most(reach, high)]
+        if False in query:
+            return False
+        solver = z3.SolverFor("QF_FD", ctx=self.e.ctx)
+        for constraint in self.e.constraints:
+            solver.add(constraint)
+        solver.add(b.at_most(((self.e.f[c], 1) for c in self.e.topology.components), self.e.faults))
+        for term in query:
+            solver.add(term)
+        return solver.check() != z3.unsat  # unknown: keep the exact counter
 
     def split(self):
         e = self.e

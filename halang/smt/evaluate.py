@@ -63,13 +63,20 @@ class State:
     topology: Topology
     failed: frozenset[str]
     up: frozenset[str]
-    usable: frozenset[str]  # adapter components that carry traffic
+    unusable: frozenset[str]  # adapter components that carry nothing (adapter, node or switch down)
     attached: dict[str, frozenset[int]]  # node -> buses it is attached to (up nodes only)
-    partitions: tuple[tuple[str, ...], ...]  # live nodes, each partition in file order
-    partition_of: dict[str, int]
     runs: frozenset[str]  # nodes that may run groups (up, in a partition with quorum or quorum = none)
     degraded: frozenset[str]  # nodes down, without quorum, or with an adapter that is not usable
     placement: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def partitions(self) -> tuple[tuple[str, ...], ...]:
+        """The live nodes, by who hears whom; each partition in file order, partitions by their first node."""
+        return _partitions(self.topology, self.up, self.attached)
+
+    @cached_property
+    def partition_of(self) -> dict[str, int]:
+        return {node: i for i, nodes in enumerate(self.partitions) for node in nodes}
 
     @cached_property
     def _host_cache(self) -> dict:
@@ -82,15 +89,18 @@ class State:
             return False
         if node not in self.degraded:
             return True
-        return any(a.component in self.usable for a in adapters)
+        unusable = self.unusable
+        return any(a.component not in unusable for a in adapters)
 
     def can_host(self, group: GroupInfo, node: str) -> bool:
-        key = (group.name, node)
+        if node not in self.runs or node not in group.node_set:
+            return False
+        key = (node, group.networks)
         cache = self._host_cache
-        if key not in cache:
-            cache[key] = (node in self.runs and node in group.node_set
-                          and all(self.network_ok(node, network) for network in group.networks))
-        return cache[key]
+        value = cache.get(key)
+        if value is None:
+            value = cache[key] = all(self.network_ok(node, network) for network in group.networks)
+        return value
 
     @cached_property
     def moved(self) -> frozenset[str]:
@@ -121,21 +131,27 @@ class State:
         words = "; ".join(f"{', '.join(labels)} needs an adapter on {network}" for network, labels in missing)
         return "network", words
 
+    @cached_property
+    def groups_on(self) -> dict[str, list[str]]:
+        """Node -> the groups the placement puts on it, in file order."""
+        index: dict[str, list[str]] = {}
+        for name, nodes in self.placement.items():
+            for node in nodes:
+                index.setdefault(node, []).append(name)
+        return index
+
     def load(self, node: str) -> tuple[int, int]:
         cpu = memory = 0
-        for name, nodes in self.placement.items():
-            if node in nodes:
-                group = self.topology.groups[name]
-                cpu += group.cpu
-                memory += group.memory
+        for name in self.groups_on.get(node, ()):
+            group = self.topology.groups[name]
+            cpu += group.cpu
+            memory += group.memory
         return cpu, memory
 
     def placed_services(self, node: str, network: str) -> list[str]:
         """Distinct service addresses of a network that the placement puts on a node (labels, file order)."""
         seen, labels = set(), []
-        for name, nodes in self.placement.items():
-            if node not in nodes:
-                continue
+        for name in self.groups_on.get(node, ()):
             for net, group_labels in self.topology.groups[name].needs:
                 if net != network:
                     continue
@@ -147,7 +163,13 @@ class State:
         return labels
 
     def usable_adapters(self, node: str, network: str) -> list[str]:
-        return [a.ifname for a in self.topology.adapters_of.get((node, network), ()) if a.component in self.usable]
+        return [a.ifname for a in self.topology.adapters_of.get((node, network), ())
+                if a.component not in self.unusable]
+
+    @cached_property
+    def usable(self) -> frozenset[str]:
+        """Adapter components that carry traffic."""
+        return frozenset(self.topology.adapters).difference(self.unusable)
 
 
 def evaluate(topology: Topology, failed) -> State:
@@ -165,6 +187,14 @@ def evaluate(topology: Topology, failed) -> State:
             if node in up and any(not any(c in failed for c in way.needs) for way in bus.ways[node]):
                 attached[node].add(bus.index)
 
+    runs = _runs(topology, up, attached)
+    degraded.update(up - runs)
+    return State(topology, failed, up, frozenset(topology.adapters).difference(usable),
+                 {n: frozenset(b) for n, b in attached.items()}, runs,
+                 frozenset(degraded))
+
+
+def _partitions(topology: Topology, up, attached) -> tuple[tuple[str, ...], ...]:
     union = _Partitions(up)
     first_on_bus: dict[int, str] = {}
     for node in topology.node_names:
@@ -179,24 +209,21 @@ def evaluate(topology: Topology, failed) -> State:
     for node in topology.node_names:
         if node in up:
             members.setdefault(union.find(node), []).append(node)
-    partitions = tuple(tuple(nodes) for nodes in members.values())
-    partition_of = {node: i for i, nodes in enumerate(partitions) for node in nodes}
+    return tuple(tuple(nodes) for nodes in members.values())
 
-    total = topology.node_count
+
+def _runs(topology: Topology, up, attached) -> frozenset[str]:
     if topology.quorum == "none":
-        runs = up
-    else:
-        running = []
-        for nodes in partitions:
-            size = len(nodes)
-            holds_tie = topology.tie_breaker_bus is not None and any(
-                topology.tie_breaker_bus in attached[node] for node in nodes)
-            if 2 * size > total or (2 * size == total and holds_tie):
-                running.extend(nodes)
-        runs = frozenset(running)
-    degraded.update(up - runs)
-    return State(topology, failed, up, usable, {n: frozenset(b) for n, b in attached.items()},
-                 partitions, partition_of, runs, frozenset(degraded))
+        return frozenset(up)
+    total = topology.node_count
+    running = []
+    for nodes in _partitions(topology, up, attached):
+        size = len(nodes)
+        holds_tie = topology.tie_breaker_bus is not None and any(
+            topology.tie_breaker_bus in attached[node] for node in nodes)
+        if 2 * size > total or (2 * size == total and holds_tie):
+            running.extend(nodes)
+    return frozenset(running)
 
 
 def startup_placement(topology: Topology, state: State) -> dict[str, tuple[str, ...]]:
@@ -264,3 +291,246 @@ def evaluate_placed(topology: Topology, failed, start: dict[str, tuple[str, ...]
     state.placement = place(topology, state, start)
     state.start = start
     return state
+
+
+class Evaluator:
+    """`evaluate_placed`, made cheap for failure sets that touch little of a large cluster.
+
+    The search evaluates every scenario z3 returns (thousands at 128 nodes
+    and K = 2), and a scenario of K failures leaves most nodes as they were
+    with nothing failed. This keeps the empty scenario's attachments, bus
+    partitions and loads, and recomputes only the nodes the failed
+    components touch; partitions are worked out over buses (nodes with the
+    same attachments join the same buses), and placement revisits only the
+    groups on nodes that changed. Tests hold it equal to `evaluate_placed`.
+    """
+
+    def __init__(self, topology: Topology, start: dict[str, tuple[str, ...]]):
+        self.topology = topology
+        self.start = start
+        touches: dict[str, set[str]] = {}
+        for name, node in topology.nodes.items():
+            for killer in node.killers:
+                touches.setdefault(killer, set()).add(name)
+        for adapter in topology.adapters.values():
+            touches.setdefault(adapter.component, set()).add(adapter.node)
+            touches.setdefault(adapter.switch, set()).add(adapter.node)
+        for bus in topology.buses:
+            for node, ways in bus.ways.items():
+                for way in ways:
+                    for c in way.needs:
+                        touches.setdefault(c, set()).add(node)
+        self.touches = {c: frozenset(nodes) for c, nodes in touches.items()}
+        disables: dict[str, list] = {}  # component -> adapters it makes unusable
+        for adapter in topology.adapters.values():
+            disables.setdefault(adapter.component, []).append(adapter)
+            disables.setdefault(adapter.switch, []).append(adapter)
+            for killer in topology.nodes[adapter.node].killers:
+                disables.setdefault(killer, []).append(adapter)
+        self.disables = disables
+        ways_with: dict[str, set[tuple[str, int]]] = {}  # component -> (node, bus) whose ways need it
+        for bus in topology.buses:
+            for node, ways in bus.ways.items():
+                for way in ways:
+                    for c in way.needs:
+                        ways_with.setdefault(c, set()).add((node, bus.index))
+        self.ways_with = ways_with
+        self.all_nodes = frozenset(topology.node_names)
+        self.all_adapters = frozenset(topology.adapters)
+        empty = evaluate(topology, ())
+        self.base_attached = {node: empty.attached[node] for node in topology.node_names}
+        self.profiles: dict[frozenset[int], int] = {}
+        for node in topology.node_names:
+            key = self.base_attached[node]
+            self.profiles[key] = self.profiles.get(key, 0) + 1
+        self.adapters_of_node: dict[str, list] = {}
+        for adapter in topology.adapters.values():
+            self.adapters_of_node.setdefault(adapter.node, []).append(adapter)
+        self.groups_at: dict[str, list[GroupInfo]] = {}
+        self.groups_at_network: dict[tuple[str, str], list[GroupInfo]] = {}
+        self.base_groups_on: dict[str, list[str]] = {}
+        self.base_cpu = {name: 0 for name in topology.node_names}
+        self.base_memory = dict(self.base_cpu)
+        for group in topology.groups.values():
+            for node in start[group.name]:
+                self.groups_at.setdefault(node, []).append(group)
+                for network in group.networks:
+                    self.groups_at_network.setdefault((node, network), []).append(group)
+                self.base_groups_on.setdefault(node, []).append(group.name)
+                self.base_cpu[node] += group.cpu
+                self.base_memory[node] += group.memory
+
+    def evaluate(self, failed, placement: bool = True) -> State:
+        topology = self.topology
+        failed = frozenset(failed)
+        touched: set[str] = set()
+        killed: set[str] = set()
+        for c in failed:
+            nodes = self.touches.get(c, ())
+            touched.update(nodes)
+            if topology.kind_of[c] in ("node", "domain"):
+                killed.update(nodes)
+        up = self.all_nodes - killed
+        unusable = set()
+        degraded = set(killed)
+        lost: dict[str, set[str]] = {}  # up node -> networks where one of its adapters is not usable
+        attached = dict(self.base_attached)
+        for c in failed:
+            for adapter in self.disables.get(c, ()):
+                unusable.add(adapter.component)
+                node = adapter.node
+                degraded.add(node)
+                if node not in killed:
+                    lost.setdefault(node, set()).add(adapter.network)
+        for node in killed:
+            attached.pop(node, None)
+        cut: dict[str, set[int]] = {}
+        for c in failed:
+            for node, bus in self.ways_with.get(c, ()):
+                if node not in killed and bus not in cut.get(node, ()) and not any(
+                        not any(n in failed for n in way.needs) for way in topology.buses[bus].ways[node]):
+                    cut.setdefault(node, set()).add(bus)
+        for node, buses in cut.items():
+            attached[node] = attached[node] - buses
+        runs = self._runs(up, attached, touched)
+        if len(runs) != len(up):
+            degraded.update(up - runs)
+        state = State(topology, failed, up, frozenset(unusable), attached, runs, frozenset(degraded))
+        if placement:
+            state.placement, changed = self._place(state, lost)
+            state.start = self.start
+            groups_on = self.base_groups_on
+            moved = set()
+            if changed:
+                groups_on = dict(groups_on)
+                for name in changed:
+                    before, after = self.start[name], state.placement[name]
+                    moved.update(before)
+                    moved.update(after)
+                for node in moved:
+                    groups_on[node] = [name for name in self._candidates_on(node) if node in state.placement[name]]
+            state.__dict__["groups_on"] = groups_on
+            state.__dict__["moved"] = frozenset(moved)
+        return state
+
+    def _candidates_on(self, node: str) -> list[str]:
+        """Groups that can ever be on a node (it is in their list), in file order."""
+        cache = self.__dict__.setdefault("_on_cache", {})
+        if node not in cache:
+            cache[node] = [g.name for g in self.topology.groups.values() if node in g.node_set]
+        return cache[node]
+
+    def _runs(self, up: frozenset[str], attached: dict, touched: set[str]) -> frozenset[str]:
+        topology = self.topology
+        if topology.quorum == "none":
+            return up
+        parent = list(range(len(topology.buses)))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        def join(buses) -> None:
+            it = iter(buses)
+            first = next(it, None)
+            if first is None:
+                return
+            root = find(first)
+            for other in it:
+                r = find(other)
+                if r != root:
+                    parent[r] = root
+
+        counts = dict(self.profiles)
+        for node in touched:
+            counts[self.base_attached[node]] -= 1
+        for profile, count in counts.items():
+            if count:
+                join(profile)
+        changed = [node for node in touched if node in up]
+        for node in changed:
+            join(attached[node])
+        size: dict[int, int] = {}
+        isolated = 0
+        for profile, count in counts.items():
+            if count:
+                if profile:
+                    root = find(next(iter(profile)))
+                    size[root] = size.get(root, 0) + count
+                else:
+                    isolated += count
+        for node in changed:
+            buses = attached[node]
+            if buses:
+                root = find(next(iter(buses)))
+                size[root] = size.get(root, 0) + 1
+        total = topology.node_count
+        tie = topology.tie_breaker_bus
+        tie_root = find(tie) if tie is not None else None
+        # A partition holds the tie-breaker when its buses include the tie-breaker's, which is then live.
+        quorum_roots = {root for root, n in size.items() if 2 * n > total or (2 * n == total and root == tie_root)}
+        singles_run = 2 > total
+        if len(quorum_roots) == len(size) and (singles_run or not isolated and
+                                                all(attached[n] for n in changed)):
+            return up
+        return frozenset(node for node in up
+                         if (attached[node] and find(next(iter(attached[node]))) in quorum_roots)
+                         or (not attached[node] and singles_run))
+
+    def _place(self, state: State, lost: dict[str, set[str]]) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+        """`place`, revisiting only the groups that may have lost their node; also the groups that moved.
+
+        A group is revisited when one of its startup nodes is down or has no
+        quorum, or lost an adapter on a network the group needs.
+        """
+        topology, start = self.topology, self.start
+        chosen_groups: dict[int, GroupInfo] = {}
+        for node in state.degraded:
+            if node in state.runs:
+                for network in lost.get(node, ()):
+                    for group in self.groups_at_network.get((node, network), ()):
+                        chosen_groups[group.index] = group
+            else:
+                for group in self.groups_at.get(node, ()):
+                    chosen_groups[group.index] = group
+        revisit = sorted(chosen_groups.items())
+        if not revisit:
+            return start, []
+        result = dict(start)
+        cpu, memory = dict(self.base_cpu), dict(self.base_memory)
+        pending = []
+        for _, group in revisit:
+            nodes = start[group.name]
+            if group.concurrent:
+                kept = tuple(node for node in nodes if state.can_host(group, node))
+            elif state.can_host(group, nodes[0]):
+                continue
+            else:
+                pending.append(group)
+                kept = ()
+            result[group.name] = kept
+            for node in nodes:
+                if node not in kept:
+                    cpu[node] -= group.cpu
+                    memory[node] -= group.memory
+        for group in pending:
+            hosts = state.hosts(group)
+            if not hosts or group.fallover == "bring_offline":
+                chosen = ()
+            elif group.fallover == "next_priority":
+                chosen = (hosts[0],)
+            else:
+                def key(node: str, position: int):
+                    info = topology.nodes[node]
+                    free_cpu = math.inf if info.cpu is None else info.cpu - cpu[node]
+                    free_memory = math.inf if info.memory is None else info.memory - memory[node]
+                    return (free_cpu, free_memory, -position)
+
+                chosen = (max(hosts, key=lambda node: key(node, group.nodes.index(node))),)
+            result[group.name] = chosen
+            for node in chosen:
+                cpu[node] += group.cpu
+                memory[node] += group.memory
+        return result, [group.name for _, group in revisit if result[group.name] != start[group.name]]

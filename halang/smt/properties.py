@@ -59,7 +59,7 @@ class Family:
     def code(self, size: int) -> str:
         if self.name == "hosting":
             return "HA301" if size == 1 else "HA306"
-        return self.codes[0]
+        return self.codes[0] if self.codes else self.name
 
 
 # ---------------------------------------------------------------- HA301 / HA306
@@ -102,6 +102,23 @@ def hosting(topology: Topology, encoding: Encoding, state0: State) -> Family:
     return family
 
 
+def _possible_groups(topology: Topology, start: dict, node: str) -> list[str]:
+    """Groups that some scenario could place on the node (the placement rules, read statically)."""
+    found = []
+    for group in topology.groups.values():
+        nodes = start[group.name]
+        if node in nodes or (nodes and not group.concurrent and group.fallover != "bring_offline"
+                             and node in group.node_set):
+            found.append(group.name)
+    return found
+
+
+def _possible_services(topology: Topology, start: dict, node: str, network: str) -> set[str]:
+    """Distinct service addresses of a network that some scenario could place on the node."""
+    return {topology.service_address[label] for g in _possible_groups(topology, start, node)
+            for net, labels in topology.groups[g].needs if net == network for label in labels}
+
+
 def _why_no_host(state: State, group: GroupInfo) -> str:
     reasons: dict[tuple[str, str], list[str]] = {}
     total = state.topology.node_count
@@ -141,7 +158,7 @@ def split_brain(topology: Topology, encoding: Encoding) -> Family:
 
     def report(state: State) -> list[Finding]:
         scenario = tuple(sorted(state.failed))
-        parts = " and ".join("{" + names(p, 8) + "}" for p in state.partitions[:6])
+        parts = " and ".join(_braced(p) for p in state.partitions[:6])
         if len(state.partitions) > 6:
             parts += f" and {len(state.partitions) - 6} more"
         return [Finding("HA302", f"{describe_scenario(scenario)}, the live nodes split into {len(state.partitions)} "
@@ -154,6 +171,12 @@ def split_brain(topology: Topology, encoding: Encoding) -> Family:
     family.subjects.append(Subject("split", "the cluster", lambda: encoding.split,
                                    lambda state: len(state.partitions) > 1, report))
     return family
+
+
+def _braced(nodes, limit: int = 8) -> str:
+    """'{alpha, bravo}', '{n0, n1, ..., n7 and 120 more}'."""
+    shown = ", ".join(nodes[:limit])
+    return "{" + shown + (f" and {len(nodes) - limit} more" if len(nodes) > limit else "") + "}"
 
 
 # ---------------------------------------------------------------- HA213
@@ -169,9 +192,8 @@ def replace_capacity(topology: Topology, encoding: Encoding) -> Family:
             adapters = topology.adapters_of.get((node, network.name), [])
             if not adapters:
                 continue
-            services = encoding.service_terms(node, network.name)
-            if len(services) < 2:  # one address always has the adapter that lets its group be hosted
-                continue
+            if len(_possible_services(topology, encoding.start, node, network.name)) < 2:
+                continue  # one address always has the adapter that lets its group be hosted
 
             def violation(node=node, network=network.name, adapters=adapters):
                 b = encoding.b
@@ -212,7 +234,8 @@ def capacity(topology: Topology, encoding: Encoding, state0: State) -> Family:
                   if limit is not None]
         if not limits:
             continue
-        if not any(sum(w for _, w in encoding.load_terms(name, r)) > limit for r, limit in limits):
+        possible = [topology.groups[g] for g in _possible_groups(topology, encoding.start, name)]
+        if not any(sum(getattr(g, r) for g in possible) > limit for r, limit in limits):
             continue  # even every group that could ever land here fits
         if _overloaded(state0, name):
             continue  # HA501
@@ -227,7 +250,7 @@ def capacity(topology: Topology, encoding: Encoding, state0: State) -> Family:
         def report(state: State, name=name) -> list[Finding]:
             scenario = tuple(sorted(state.failed))
             over = _overloaded(state, name)
-            on_node = [g for g, nodes in state.placement.items() if name in nodes]
+            on_node = state.groups_on.get(name, [])
             node = topology.cluster.node(name)
             span = node.span("capacity") if node.capacity is not None else node.span()
             return [Finding("HA502", f"{describe_scenario(scenario)}, fallover puts more on {name} than its "

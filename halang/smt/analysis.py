@@ -1,20 +1,35 @@
 """`analyse(cluster, faults)`: the failure analysis, from the resolved model to findings.
 
 Pipeline: static structure (`topology.py`) -> the startup placement, computed
-directly -> HA604 (no solver) -> the z3 encoding (`encode.py`) -> for sizes
-0, 1, ..., K, every property family (`properties.py`) searched for minimal
-scenarios (`search.py`).
+directly -> HA604 (no solver) -> the properties (`properties.py`), searched
+level by level for minimal scenarios (`search.py`):
 
-Where the solver is slower than enumeration: for K = 1 there are only as many
-scenarios as components, and evaluating each directly costs one pass over
-the cluster; the solver instead pays for building the whole encoding (most
-of the time at 512 nodes is spent in z3's Python-facing term construction)
-before its first answer, and then answers the level with a handful of calls.
-Measured on the benchmark clusters (bench/smt_bench.py), the solver still
-wins at K = 1 once clusters have more than a few dozen nodes, because direct
-evaluation has to recompute placement for every one of thousands of
-components, so the solver answers every K. For K >= 2 enumeration grows as
-C(components, K) and is out of the question beyond toy sizes.
+- K = 1, by default, by direct enumeration: every component's failure is
+  evaluated once (`evaluate.Evaluator`, which recomputes only what that
+  failure touches) and checked against every property.
+- K >= 2 (and K = 1 with `method="solver"`), by z3, in two stages. Stage 1
+  asks, over the connectivity encoding (`encode.py`), for every minimal
+  scenario in which an up node loses quorum. Stage 2 asks for each property
+  over an encoding where quorum is that exact list of scenarios, so every
+  term is local to the nodes it concerns, and each few neighbouring subjects
+  share a small solver (`search.py`, shards).
+
+Where the solver is slower than enumeration, and why. At K = 1 there are
+only as many scenarios as components, and evaluating one touches a few
+nodes; the solver must first build terms for the whole cluster and preprocess
+them (z3's QF_FD pipeline compiles every cardinality constraint), which costs
+more than the whole enumeration: on bench/smt_bench.py's 512-node cluster,
+3.2 s by enumeration against 8 s by the solver (16 s with a least_loaded
+group on every node, whose file-order cascade z3 has to reason through), and
+on bench/generate.py's 512-node cluster of 64 pods (194 heartbeat buses,
+certificate connectivity) 4.7 s against 109 s. Enumeration also wins for
+clusters whose connectivity is the hard part: a 26-node ring of serial
+links at K = 2 has 2 208 minimal scenarios, which brute force over its 52
+components finds in 0.4 s and the solver in 10 s. From K = 2 on the number
+of scenarios grows as C(components, K) (320 000 pairs at 128 nodes), while
+the solver's cost grows with the number of minimal scenarios it finds (one
+answer each, a few milliseconds) and with the size of the connectivity
+encoding; so z3 answers every K >= 2.
 """
 
 from __future__ import annotations

@@ -1,11 +1,14 @@
 """One failure set, evaluated directly: who is up, who hears whom, who may run and host what, placement.
 
-This is the analysis's own oracle, written from LANGUAGE.md ("What a
-failure is", "Who hears whom", "Who may run groups", "Who can host a group",
-"Placement") in plain Python. The solver finds scenarios; this module
-recomputes each one the solver returns, to decide which groups, nodes and
-dependencies it breaks and to word the finding. Tests check that the z3
-encoding and this function agree scenario by scenario.
+The analysis's own oracle, written from LANGUAGE.md ("What a failure is",
+"Who hears whom", "Who may run groups", "Who can host a group",
+"Placement") in plain Python: `evaluate` and `place` (with
+`evaluate_placed`) are the plain reference; `Evaluator` computes the same,
+incrementally from the empty scenario, for the thousands of scenarios the
+search looks at. The solver finds scenarios; each one is evaluated here to
+decide which groups, nodes and dependencies it breaks and to word the
+finding. Tests hold the z3 encoding, `Evaluator` and the reference equal
+scenario by scenario, and the analysis equal to brute force over `evaluate`.
 
 Interpretations (where LANGUAGE.md leaves room), kept identical in
 `encode.py`:
@@ -68,6 +71,7 @@ class State:
     runs: frozenset[str]  # nodes that may run groups (up, in a partition with quorum or quorum = none)
     degraded: frozenset[str]  # nodes down, without quorum, or with an adapter that is not usable
     placement: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    start: dict | None = None  # the startup placement `placement` was computed from
 
     @cached_property
     def partitions(self) -> tuple[tuple[str, ...], ...]:
@@ -113,8 +117,6 @@ class State:
                 changed.update(nodes)
                 changed.update(before)
         return frozenset(changed)
-
-    start: dict | None = None
 
     def hosts(self, group: GroupInfo) -> list[str]:
         return [node for node in group.nodes if self.can_host(group, node)]

@@ -28,13 +28,17 @@ Two ways to hold the solvers:
   literal per subject ("this subject is broken"), the query being "some
   indicator". For families whose subjects share one big term (quorum, over
   the whole connectivity encoding).
-- `per_subject=True`: one small solver per subject over its *cone of
-  influence*: only the components its term mentions, with the level
-  constraint "at most k of these". A minimal scenario only holds components
-  the term depends on (dropping any other keeps it broken), so this is
-  exact; and z3's cost per answer (model construction, the cardinality
-  constraint) grows with the number of variables in the solver, which is a
-  handful here against thousands cluster-wide.
+- `per_subject=True`: small solvers, each for a *shard* of `shard_size`
+  neighbouring subjects (in family order, which follows the file, so their
+  terms overlap), over their *cone of influence*: only the components their
+  terms mention, with the level constraint "at most k of these". A minimal
+  scenario only holds components the term depends on (dropping any other
+  keeps it broken), so this is exact; and z3's cost per answer (model
+  construction, the cardinality constraint) grows with the number of
+  variables in the solver: a few hundred here against thousands
+  cluster-wide. Shards of 16 measured best on the benchmark (one subject per
+  solver pays z3's per-solver setup hundreds of times over; 64 slows every
+  answer down).
 
 Per subject the first `max_listed` scenarios become findings; the search
 goes on counting up to `max_counted` and then stops for that subject, so the
@@ -134,6 +138,7 @@ class Supports:
 
 
 class Search:
+    STATE_CACHE = 4096  # evaluated scenarios kept (one answer is often checked by several families)
     def __init__(self, topology: Topology, encoding: Encoding, start: dict, faults: int, deadline: float,
                  max_listed: int = 50, max_counted: int = 500, evaluator: Evaluator | None = None,
                  per_subject: bool = False, shard_size: int = 16):
@@ -184,14 +189,15 @@ class Search:
 
     def state(self, failed: frozenset[str], placement: bool) -> State:
         key = (failed, placement)
-        if key not in self._states:
+        state = self._states.get(key)
+        if state is None:
             began = time.perf_counter()
             state = self.evaluator.evaluate(failed, placement)
+            if len(self._states) >= self.STATE_CACHE:
+                self._states.clear()
             self._states[key] = state
             self.stats["evaluate_ms"] += (time.perf_counter() - began) * 1000
-            if len(self._states) > 4096:
-                self._states.clear()
-        return self._states[key]
+        return state
 
     def _failed_in(self, model: z3.ModelRef, names, bits=None) -> frozenset[str]:
         """The failed components among `names`; `bits` (see `_bits`) reads them all with one evaluation."""
@@ -485,11 +491,15 @@ class Search:
                 for (codes, level, reason), subjects in merged.items()]
 
     def truncations(self, families: list[Family]) -> list[Truncation]:
+        """One per subject whose scenarios were not all listed (per group, where a subject covers several)."""
         result = []
         for family in families:
             for subject in family.subjects:
                 progress = self.progress.get(subject.key)
                 if progress and len(progress.found) > self.max_listed:
-                    result.append(Truncation(progress.first_hidden_code or family.codes[-1], subject.label,
-                                             self.max_listed, len(progress.found) - self.max_listed, progress.exact))
+                    labels = [f"group {g}" for g in subject.groups] if family.name == "hosting" else [subject.label]
+                    for label in labels:
+                        result.append(Truncation(progress.first_hidden_code or family.codes[-1], label,
+                                                 self.max_listed, len(progress.found) - self.max_listed,
+                                                 progress.exact))
         return result

@@ -82,3 +82,12 @@ def test_only_the_smt_package_imports_z3():
         if re.search(r"^\s*(import z3|from z3\b)", path.read_text(), re.MULTILINE):
             offenders.append(str(path.relative_to(ROOT)))
     assert not offenders
+
+
+def test_results_do_not_depend_on_the_state_cache(monkeypatch):
+    from halang.smt.search import Search
+
+    cluster = cluster_file(EXAMPLES / "three_node_quorum.ha")
+    want = analyse(cluster, 2, method="solver").findings
+    monkeypatch.setattr(Search, "STATE_CACHE", 1)
+    assert analyse(cluster, 2, method="solver").findings == want

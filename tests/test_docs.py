@@ -1,4 +1,4 @@
-"""Generated docs match their sources, and every code of LANGUAGE.md is explained."""
+"""Generated docs match their sources, and every code of the language reference is explained."""
 
 import re
 from pathlib import Path
@@ -8,7 +8,10 @@ from halang.docs import generated_files
 from halang.syntax import parse
 
 ROOT = Path(__file__).resolve().parents[1]
-LANGUAGE = ROOT.parent / "shared" / "LANGUAGE.md"
+REFERENCE = ROOT / "docs" / "language.md"
+# Codes of the reference whose check class another change brings: HA300 comes with the failure
+# analysis's budget. When its class lands this test fails until the code is taken out of here.
+PENDING = {"HA300"}
 
 
 def test_generated_docs_are_current():
@@ -17,10 +20,13 @@ def test_generated_docs_are_current():
     assert not stale, f"run `make docs`: stale {stale}"
 
 
-def test_every_language_code_is_in_the_registry():
-    codes = set(re.findall(r"^\| (HA\d{3}) \|", LANGUAGE.read_text(), flags=re.MULTILINE))
-    assert codes, "LANGUAGE.md lists codes"
-    assert codes <= set(all_checks()), f"codes without a check class: {sorted(codes - set(all_checks()))}"
+def test_the_reference_and_the_registry_list_the_same_codes_and_severities():
+    table = dict(re.findall(r"^\| (HA\d{3}) \| (error|warning) \|", REFERENCE.read_text(), flags=re.MULTILINE))
+    assert len(table) > 40, "docs/language.md holds the code table"
+    registry = {code: check.severity.value for code, check in all_checks().items()}
+    assert set(table) - set(registry) == PENDING, "codes of docs/language.md without a check class"
+    assert set(registry) <= set(table), f"codes missing from docs/language.md: {sorted(set(registry) - set(table))}"
+    assert {code: table[code] for code in registry} == registry
 
 
 def test_every_check_is_documented_with_examples_that_parse():

@@ -441,7 +441,8 @@ class ModelBuilder:
                 fs_values = self.attributes(child, BLOCKS["filesystem"])
                 filesystems.append(Filesystem(
                     mount_point=child.name.text, device=fs_values.get("device"), fstype=fs_values.get("fstype"),
-                    options=fs_values.get("options"), spans={"": child.head_span, **fs_values.spans}))
+                    options=fs_values.get("options"),
+                    spans={"": child.head_span, "mount_point": child.name.span, **fs_values.spans}))
             elif child.kind == "application" and self._unique("application", child.name, apps_seen, f" in {where}"):
                 application = self.application(child)
                 if application is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import NamedTuple
@@ -69,6 +70,35 @@ class SourceText:
         start = starts[line - 1]
         end = starts[line] - 1 if line < len(starts) else len(self.text)
         return self.text[start:end]
+
+
+class SourceError(Exception):
+    """A file that cannot be read as halang text; the message says why, naming the file."""
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def read_source(path: str) -> SourceText:
+    """The text of a .ha file: UTF-8, a byte-order mark at its start dropped (editors on Windows write one)."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SourceError(f"{path}: is a directory, not a .ha file") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror}") from None
+    bom = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        return SourceText(data[bom:].decode("utf-8"), path)
+    except UnicodeDecodeError as exc:
+        start = bom + exc.start
+        line_start = max(data.rfind(b"\n", 0, start) + 1, bom)
+        line = data.count(b"\n", 0, start) + 1
+        column = len(data[line_start:start].decode("utf-8")) + 1
+        raise SourceError(f"{path}: not UTF-8 text: line {line}, column {column} (byte {start}) "
+                          f"is {data[start:bom + exc.end].hex(' ')}") from None
 
 
 class Related(NamedTuple):

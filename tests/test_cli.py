@@ -141,3 +141,53 @@ def test_diff_names_the_impact(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "heartbeat" in out and "live" in out and out.rstrip().endswith("0 cluster restart.")
     assert main(["diff", str(TWO_NODE), str(TWO_NODE)]) == 0
+
+
+SYNTAX_ERROR = "cluster c {\n  node a {\n}\n"
+
+
+def every_command(path: str, out: Path) -> dict[str, list[str]]:
+    return {
+        "verify": ["verify", path], "show": ["show", path], "simulate": ["simulate", path, "--fail", "node:a"],
+        "compile": ["compile", path, "-o", str(out)], "fmt": ["fmt", path],
+        "graph": ["graph", path, "-o", str(out / "g.dot")], "diff": ["diff", str(TWO_NODE), path],
+    }
+
+
+@pytest.mark.parametrize("command", ["verify", "show", "simulate", "compile", "fmt", "graph", "diff"])
+def test_one_exit_code_rule_for_every_command(command, tmp_path, capsys):
+    broken = tmp_path / "broken.ha"
+    broken.write_text(SYNTAX_ERROR)
+    assert main(every_command(str(broken), tmp_path)[command]) == 1, "a file with errors is a finding: 1"
+    captured = capsys.readouterr()
+    assert "HA001" in captured.out + captured.err
+    if command != "verify":
+        assert "HA001" in captured.err and "HA001" not in captured.out, "a refusal explains itself on stderr"
+    assert main(every_command(str(tmp_path / "missing.ha"), tmp_path)[command]) == 2, "cannot run: 2"
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_show_and_simulate_refusals_do_not_talk_of_an_analysis_nobody_asked_for(tmp_path, capsys):
+    broken = tmp_path / "broken.ha"
+    broken.write_text(DUPLICATE)
+    for argv in (["show", str(broken)], ["simulate", str(broken), "--fail", "node:a"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "HA101" in err and "fix the errors first" in err
+        assert "--faults" not in err and "failure analysis" not in err
+
+
+def test_a_byte_order_mark_is_read_as_nothing(tmp_path, capsys):
+    path = tmp_path / "bom.ha"
+    path.write_bytes(b"\xef\xbb\xbf" + TWO_NODE.read_bytes())
+    assert main(["verify", str(path), "--faults", "0"]) == 0
+    assert "0 errors, 0 warnings" in capsys.readouterr().out
+    assert main(["fmt", "--check", str(path)]) == 0
+
+
+def test_text_that_is_not_utf8_names_line_and_column(tmp_path, capsys):
+    path = tmp_path / "latin1.ha"
+    path.write_bytes("cluster c {\n  node caf\u00e9 { }\n}\n".encode("latin-1"))
+    for argv in (["verify", str(path)], ["fmt", str(path)], ["diff", str(path), str(path)]):
+        assert main(argv) == 2
+        assert "not UTF-8 text: line 2, column 11 (byte 22) is e9" in capsys.readouterr().err

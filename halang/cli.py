@@ -42,16 +42,15 @@ def cmd_verify(args) -> int:
     elif args.format == "sarif":
         from halang.report.sarif import render_sarif
 
-        sys.stdout.write(render_sarif(reports))
+        sys.stdout.write(render_sarif(reports, args.strict))
     elif args.format == "junit":
         from halang.report.junit import render_junit
 
-        sys.stdout.write(render_junit(reports))
+        sys.stdout.write(render_junit(reports, args.strict))
     else:
         style = Style(use_color(args))
         print("\n\n".join(render_report(report, style) for report in reports))
-    failing = any(report.errors or (args.strict and report.warnings) for report in reports)
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_FINDINGS if any(report.failing(args.strict) for report in reports) else EXIT_OK
 
 
 def cmd_show(args) -> int:

@@ -34,6 +34,10 @@ class FileReport:
     def warnings(self) -> list[Diagnostic]:
         return [f for f in self.findings if not f.is_error and not f.accepted]
 
+    def failing(self, strict: bool = False) -> list[Diagnostic]:
+        """What fails the run: unaccepted errors, and with `strict` unaccepted warnings too."""
+        return [f for f in self.findings if not f.accepted and (strict or f.is_error)]
+
 
 def load(source: SourceText) -> tuple[Cluster | None, object, list[Diagnostic]]:
     """Parse and resolve: the model (None if the file has no usable cluster block), tree, findings."""

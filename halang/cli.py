@@ -153,7 +153,7 @@ def cmd_simulate(args) -> int:
         except (OSError, ValueError) as exc:
             raise Trouble(f"{args.start}: not a placement JSON file: {exc}") from None
     try:
-        result = simulate(json.loads(report.cluster.to_json()), args.fail or [], start)
+        result = simulate(report.cluster.snapshot(), args.fail or [], start)
     except SimulationError as exc:
         raise Trouble(str(exc)) from None
     if args.format == "json":

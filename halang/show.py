@@ -66,7 +66,9 @@ def render_summary(cluster: Cluster) -> str:
         if relations:
             lines.append("    " + "; ".join(relations))
     if cluster.accepts:
-        lines += ["", "accepted findings:"] + [f"  {a.code}: {a.reason}" for a in cluster.accepts]
+        lines += ["", "accepted findings:"] + [
+            f"  {a.code}" + (f" when [{', '.join(a.when)}]" if a.when is not None else "")
+            + f": {a.reason}" for a in cluster.accepts]
     return "\n".join(lines)
 
 

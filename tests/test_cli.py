@@ -191,3 +191,19 @@ def test_text_that_is_not_utf8_names_line_and_column(tmp_path, capsys):
     for argv in (["verify", str(path)], ["fmt", str(path)], ["diff", str(path), str(path)]):
         assert main(argv) == 2
         assert "not UTF-8 text: line 2, column 11 (byte 22) is e9" in capsys.readouterr().err
+
+
+def test_accept_when_is_in_the_json_and_a_bundle_still_loads(tmp_path, capsys):
+    path = tmp_path / "when.ha"
+    path.write_text(TWO_NODE.read_text().replace(
+        "\n}\n", '\n  accept HA306 "a site outage" when ["node:alpha", "node:bravo"]\n}\n'))
+    assert main(["show", str(path), "--format", "json"]) == 0
+    [accept] = json.loads(capsys.readouterr().out)["accepts"]
+    assert accept == {"code": "HA306", "reason": "a site outage", "when": ["node:alpha", "node:bravo"]}
+    assert main(["show", str(path)]) == 0
+    assert "HA306 when [node:alpha, node:bravo]: a site outage" in capsys.readouterr().out
+    assert main(["compile", str(path), "-o", str(tmp_path / "out")]) == 0
+    bundle = capsys.readouterr().out.strip()
+    assert main(["diff", bundle, str(path)]) == 0, "the bundle's snapshot is the file's, less what verify alone reads"
+    assert main(["simulate", str(path), "--fail", "node:alpha"]) == 0
+    assert main(["graph", str(path), "-o", str(tmp_path / "g.dot")]) == 0

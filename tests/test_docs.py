@@ -39,3 +39,9 @@ def test_every_check_is_documented_with_examples_that_parse():
             if snippet.startswith("cluster"):
                 tree, findings = parse(snippet)
                 assert tree is not None and not [f for f in findings if f.code == "HA001"], f"{code}: {snippet}"
+
+
+def test_the_reference_lists_its_decisions_in_order():
+    decisions = REFERENCE.read_text().split("## Decisions", 1)[1]
+    numbers = [int(number) for number in re.findall(r"^(\d+)\. \*\*", decisions, flags=re.MULTILINE)]
+    assert numbers == list(range(1, len(numbers) + 1))

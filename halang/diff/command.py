@@ -47,7 +47,7 @@ def read_side(path: str) -> dict:
         report.analysis_note = ""
         raise SideError(render_report(report, Style(False)) + f"\n{path}: not compared: fix the errors first",
                         findings=True)
-    return report.cluster.model_dump(mode="json")
+    return report.cluster.snapshot()
 
 
 def diff_command(old_path: str, new_path: str, fmt: str = "text") -> Outcome:

@@ -16,7 +16,7 @@ from pathlib import Path
 from halang import __version__
 from halang.checks.registry import PHASES, all_checks
 from halang.explain import render_explanation
-from halang.verify import FileReport
+from halang.verify import Acceptances, FileReport
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning"}
@@ -47,7 +47,7 @@ def render_sarif(reports: list[FileReport], strict: bool = False) -> str:
     rules, index = _rules()
     results = []
     for report in reports:
-        reasons = {accept.code: accept.reason for accept in report.cluster.accepts} if report.cluster else {}
+        acceptances = Acceptances(report.cluster)
         failing = set(report.failing(strict))
         for finding in report.findings:
             where = report.source.locate(finding.span)
@@ -72,7 +72,7 @@ def render_sarif(reports: list[FileReport], strict: bool = False) -> str:
                     for loc in [report.source.locate(span)]
                 ]
             if finding.accepted:
-                result["suppressions"] = [{"kind": "inSource", "justification": reasons.get(finding.code, "")}]
+                result["suppressions"] = [{"kind": "inSource", "justification": acceptances.covering(finding).reason}]
             results.append(result)
     run = {
         "tool": {"driver": {"name": "halang", "version": __version__, "semanticVersion": __version__,

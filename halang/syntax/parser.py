@@ -184,8 +184,10 @@ class TreeBuilder:
         return ServiceLine(self.scalar(label), self.scalar(address), Span(keyword[2], address[3]))
 
     def accept(self, children):
-        keyword, code, reason = children
-        return AcceptLine(self.scalar(code), self.scalar(reason), Span(keyword[2], reason[3]))
+        keyword, code, reason = children[:3]
+        when = children[4] if len(children) > 3 else None
+        end = when.span.end if when is not None else reason[3]
+        return AcceptLine(self.scalar(code), self.scalar(reason), when, Span(keyword[2], end))
 
 
 _BLOCK_RULES = ("cluster", "heartbeat", "node", "capacity", "network", "link", "resource_group",

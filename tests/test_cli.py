@@ -207,3 +207,9 @@ def test_accept_when_is_in_the_json_and_a_bundle_still_loads(tmp_path, capsys):
     assert main(["diff", bundle, str(path)]) == 0, "the bundle's snapshot is the file's, less what verify alone reads"
     assert main(["simulate", str(path), "--fail", "node:alpha"]) == 0
     assert main(["graph", str(path), "-o", str(tmp_path / "g.dot")]) == 0
+
+
+def test_show_counts_in_words(tmp_path, capsys):
+    assert main(["show", str(TWO_NODE)]) == 0
+    assert capsys.readouterr().out.startswith(
+        "cluster payments: 2 nodes, 1 IP network, 1 non-IP link, 2 resource groups\n")

@@ -52,3 +52,10 @@ def test_a_stale_accept_when_is_not_judged_when_the_analysis_did_not_run():
     assert [f.code for f in verify.verify_source(SourceText(text), faults=2).warnings] == ["HA104"]
     assert not verify.verify_source(SourceText(text), faults=0).warnings
     assert not verify.verify_source(SourceText(text), faults=1).warnings, "two failures are beyond --faults 1"
+
+
+def test_an_unknown_node_in_a_link_gets_a_suggestion():
+    text = ('cluster c {\n  node alpha { }\n  node bravo { }\n'
+            '  link serial { type = rs232  alpha = "/dev/ttyS0"  charlie = "/dev/ttyS0" }\n}\n')
+    [finding] = [f for f in verify.verify_source(SourceText(text), faults=0).findings if f.code == "HA102"]
+    assert finding.hint.startswith("define node charlie { }, or name one of: alpha, bravo")

@@ -336,7 +336,8 @@ class ModelBuilder:
                 continue
             if key not in self.node_names:
                 self.sink.error("HA102", values.key_spans[key], f"link '{block.name.text}' names no node '{key}'",
-                                self._suggest(key, list(self.node_names) + list(BLOCKS["link"])))
+                                self._suggest(key, list(self.node_names) + list(BLOCKS["link"]))
+                                or self._suggest_node(key) + " (a link's other keys are type, device and nodes)")
                 continue
             if isinstance(value, ListValue) or value.kind != "string":
                 self.sink.error("HA104", value.span, f"the device of node '{key}' must be a quoted path")

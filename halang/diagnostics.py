@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from pathlib import Path
 from dataclasses import dataclass, field, replace
@@ -101,6 +102,25 @@ def read_source(path: str) -> SourceText:
                           f"is {data[start:bom + exc.end].hex(' ')}") from None
 
 
+LONGEST_WORD = 80
+_LONG_WORD = re.compile(r"\S{%d,}" % (LONGEST_WORD + 1))
+
+
+def visible(text: str) -> str:
+    """The text with each character that does not print (NUL, controls, a byte-order mark) escaped: \\x00."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
+def tidy(text: str) -> str:
+    """Text for a message: characters that do not print escaped, words over LONGEST_WORD cut in the middle."""
+    text = visible(text)
+    if len(text) <= LONGEST_WORD:
+        return text
+    return _LONG_WORD.sub(lambda word: word.group()[:48] + "…" + word.group()[-24:], text)
+
+
 class Related(NamedTuple):
     """Another place that explains a finding ("first defined here")."""
 
@@ -119,6 +139,12 @@ class Diagnostic:
     related: tuple[Related, ...] = ()
     accepted: bool = False
     file: str = ""
+
+    def __post_init__(self):
+        # Every message and hint is one printable line of bounded words, whatever the file holds.
+        object.__setattr__(self, "message", tidy(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", tidy(self.hint))
 
     def sort_key(self) -> tuple:
         return (self.file, self.span.start, self.code, self.message)

@@ -213,3 +213,36 @@ def test_show_counts_in_words(tmp_path, capsys):
     assert main(["show", str(TWO_NODE)]) == 0
     assert capsys.readouterr().out.startswith(
         "cluster payments: 2 nodes, 1 IP network, 1 non-IP link, 2 resource groups\n")
+
+
+def test_a_control_character_is_shown_escaped_with_the_caret_under_it(tmp_path, capsys):
+    path = tmp_path / "nul.ha"
+    path.write_text(TWO_NODE.read_text().replace("  node bravo { }", "  node bravo {\t\x00 }"))
+    assert main(["verify", str(path), "--no-color", "--faults", "0"]) == 1
+    out = capsys.readouterr().out
+    assert "\x00" not in out and "found '\\x00'" in out
+    [shown, caret] = [line for line in out.splitlines() if line.lstrip().startswith(("20 |", "|"))][1:3]
+    assert shown.endswith("node bravo { \\x00 }")
+    assert caret.index("^^^^") == shown.index("\\x00") and caret.count("^") == 4
+    assert "1 error, 0 warnings" in out, "the NUL alone is the error: node bravo is still read"
+
+
+def test_a_finding_on_a_huge_line_prints_a_few_lines(tmp_path, capsys):
+    path = tmp_path / "huge.ha"
+    path.write_text(TWO_NODE.read_text().replace("  node bravo { }", "  node bravo { " + "x" * 1_000_000 + " }"))
+    main(["verify", str(path), "--no-color", "--faults", "0"])
+    out = capsys.readouterr().out
+    assert len(out) < 5000
+    first = out.split("\n\n")[0].splitlines()
+    assert "…" in first[0] and "xxxx…xxxx" in first[0], "the token in the message is cut in its middle"
+    shown, caret = first[2], first[3]
+    assert shown.split("| ", 1)[1].startswith("…") and shown.endswith("x }")
+    assert len(shown) < 140 and caret.index("^") == shown.rindex("}") and caret.count("^") == 1
+
+
+def test_findings_in_json_are_cut_too(tmp_path, capsys):
+    path = tmp_path / "huge.ha"
+    path.write_text('cluster c {\n  heartbeat { key_file = "' + "k" * 100_000 + '" }\n  node a { }\n}\n')
+    main(["verify", str(path), "--format", "json", "--faults", "0"])
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["code"] == "HA104" and len(finding["message"]) < 200

@@ -231,6 +231,8 @@ class TableParser:
                 lexers[accepted] = self._compile([terminals[name] for name in accepted])
             row[_LEXER] = lexers[accepted]
         self.start_row = rows[table.start_states["start"]]
+        # Whether any token of the language starts at an offset, wherever the parser is.
+        self.any_token = self._compile(list(terminals.values()))
 
     @staticmethod
     def _reduction(rule) -> tuple[int, str, int]:
@@ -468,6 +470,11 @@ def _repair(failure: SyntaxFailure, text: str) -> Repair | None:
             return Repair(None, text=text[:unclosed - 1] + "}" + text[unclosed:])
         return None
     misspelt = _misspelt_keyword(failure, text)
+    if (misspelt is None and found is not None and found[0] == "WORD"
+            and table_parser().any_token(text, found[2]) is None):
+        # Something no token can start with (a stray '@', a NUL): blank it alone, the rest of its line is read.
+        blanked = text[:found[2]] + " " * (found[3] - found[2]) + text[found[3]:]
+        return Repair(None, text=blanked, braces_changed=_brace_balance(found[1]) != 0)
     if misspelt is not None:
         word, keyword = misspelt
         finding = None

@@ -246,3 +246,12 @@ def test_findings_in_json_are_cut_too(tmp_path, capsys):
     main(["verify", str(path), "--format", "json", "--faults", "0"])
     [finding] = json.loads(capsys.readouterr().out)["findings"]
     assert finding["code"] == "HA104" and len(finding["message"]) < 200
+
+
+@pytest.mark.parametrize("code", ["HA701", "HA702", "HA703", "HA704", "HA705"])
+def test_node_findings_say_deploy_is_not_built(code, capsys):
+    assert main(["explain", code]) == 0
+    out = capsys.readouterr().out
+    assert "not built yet" in out and "no command reports" in out
+    section = (ROOT / "docs" / "checks.md").read_text().split(f"## {code}\n", 1)[1].split("\n## ", 1)[0]
+    assert "not built yet" in section

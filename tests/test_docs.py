@@ -45,3 +45,21 @@ def test_the_reference_lists_its_decisions_in_order():
     decisions = REFERENCE.read_text().split("## Decisions", 1)[1]
     numbers = [int(number) for number in re.findall(r"^(\d+)\. \*\*", decisions, flags=re.MULTILINE)]
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_the_tutorials_file_is_verified_and_formatted(capsys):
+    from halang.cli import main
+
+    path = str(ROOT / "docs" / "twins.ha")
+    assert main(["verify", path, "--faults", "2", "--strict"]) == 0
+    assert "0 errors, 0 warnings, 2 accepted" in capsys.readouterr().out
+    assert main(["fmt", "--check", path]) == 0
+
+
+def test_the_tutorial_ends_with_the_file_it_names_and_the_readme_links_it():
+    tutorial = (ROOT / "docs" / "tutorial.md").read_text()
+    assert (ROOT / "docs" / "twins.ha").read_text() in tutorial
+    for term in ("OHNO", "OFAN", "OAAN", "FNPN", "FBHPN", "NFB", "IPAT via replacement", "IPAT via aliasing",
+                 "non-IP network", "clstat", "clRGmove", "crm_simulate"):
+        assert term in tutorial, term
+    assert "docs/tutorial.md" in (ROOT / "README.md").read_text()

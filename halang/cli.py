@@ -11,10 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from halang import __version__
-from halang import diagnostics
+from halang import __version__, diagnostics
 from halang.diagnostics import SourceText
 from halang.outcome import EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, Outcome
+
 
 class Trouble(Exception):
     """The command cannot run; the message says why."""
@@ -216,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     graph = commands.add_parser("graph", help="draw the cluster (SVG or PNG via Graphviz, or DOT)")
     graph.add_argument("file", metavar="FILE")
-    graph.add_argument("-o", "--output", required=True, metavar="OUT", help="x.svg or x.png, or x.dot for the DOT source")
+    graph.add_argument("-o", "--output", required=True, metavar="OUT",
+                       help="x.svg or x.png, or x.dot for the DOT source")
     graph.add_argument("--fail", action="append", metavar="COMPONENT",
                        help="draw the cluster after this failure (node:NAME, switch:NAME, ...); repeatable")
     graph.set_defaults(run=cmd_graph)

@@ -2,7 +2,8 @@
 
 This is what `halang show --format json` prints and, less what only `verify`
 reads (an accept's `when`), what the compiler puts in a bundle as
-`snapshot.json`; the runtime reads that JSON back with its own small loader. References stay names (every one of them resolves: a dangling one is
+`snapshot.json`; the runtime reads that JSON back with its own small loader.
+References stay names (every one of them resolves: a dangling one is
 reported as HA102 and left out), so the JSON has one shape for every reader.
 Durations are milliseconds, sizes bytes, addresses canonical text. Lists keep
 the file's order, which matters: a group's `nodes` is its priority list and

@@ -16,7 +16,8 @@ from pathlib import Path
 from halang import __version__
 from halang.checks.registry import PHASES, all_checks
 from halang.explain import render_explanation
-from halang.verify import Acceptances, FileReport
+from halang.acceptance import Acceptances
+from halang.verify import FileReport
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning"}

@@ -463,8 +463,8 @@ def _repair(failure: SyntaxFailure, text: str) -> Repair | None:
                       f"syntax error: this string is not closed: its closing quote is missing, so it runs on over "
                       f"'{name} =' to the quote that opens the next value", f'close the string before \'{name}\''),
                 token=("STRING", f'"{body}"', previous[2], previous[2] + 1 + len(body)))
-    if _unclosed_before(failure) is not None:
-        unclosed = _unclosed_before(failure)
+    unclosed = _unclosed_before(failure)
+    if unclosed is not None:
         if unclosed > 0 and text[unclosed - 1] in " \t":
             # Put the missing '}' in the blank before the keyword: offsets stay as they are.
             return Repair(None, text=text[:unclosed - 1] + "}" + text[unclosed:])

@@ -62,8 +62,8 @@ class ResourceInTwoGroups(Check):
         uses = []  # (kind, key, group, span, words)
         for group in context.cluster.groups:
             for vg in group.volume_groups:
-                uses.append(("volume group", vg, group.name, vg_items.get((group.name, vg), group.span("volume_groups")),
-                             f"volume group {vg}"))
+                span = vg_items.get((group.name, vg), group.span("volume_groups"))
+                uses.append(("volume group", vg, group.name, span, f"volume group {vg}"))
             for filesystem in group.filesystems:
                 uses.append(("filesystem", posixpath.normpath(filesystem.mount_point), group.name,
                              filesystem.span("mount_point"), f"filesystem {filesystem.mount_point}"))

@@ -1,12 +1,10 @@
 import difflib
 
+from halang.acceptance import UNACCEPTABLE_PREFIXES
 from halang.checks.registry import Check, all_checks
 from halang.diagnostics import Severity
 from runtime.failures import FORMS, ComponentError, parse_component
 from runtime.snapshot import SnapshotError, load_snapshot
-
-# LANGUAGE.md: "Accepting a code of HA0xx or HA1xx, or a code that does not exist, is HA104."
-UNACCEPTABLE_PREFIXES = ("HA0", "HA1")
 
 
 class InvalidValue(Check):

@@ -1,7 +1,7 @@
 """The `halang` command: the only module that reads argv, prints and picks exit codes.
 
-Exit codes: 0 success (no errors), 1 findings or changes to report, 2 the
-command could not run (no such file, bad flags, unreadable input).
+Exit codes, the same for every command (halang/outcome.py, docs/cli.md): 0 success, 1 findings
+(or changes) to report, 2 the command could not run (no such file, bad flags, unreadable input).
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-from halang import __version__
+from halang import __version__, diagnostics
 from halang.diagnostics import SourceText
-
-EXIT_OK, EXIT_FINDINGS, EXIT_TROUBLE = 0, 1, 2
+from halang.outcome import EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, Outcome
 
 
 class Trouble(Exception):
@@ -23,18 +22,9 @@ class Trouble(Exception):
 
 def read_source(path: str) -> SourceText:
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise Trouble(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise Trouble(f"{path}: is a directory, not a .ha file") from None
-    except OSError as exc:
-        raise Trouble(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Trouble(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return SourceText(text, path)
+        return diagnostics.read_source(path)
+    except diagnostics.SourceError as exc:
+        raise Trouble(str(exc)) from None
 
 
 def use_color(args) -> bool:
@@ -52,33 +42,40 @@ def cmd_verify(args) -> int:
     elif args.format == "sarif":
         from halang.report.sarif import render_sarif
 
-        sys.stdout.write(render_sarif(reports))
+        sys.stdout.write(render_sarif(reports, args.strict))
     elif args.format == "junit":
         from halang.report.junit import render_junit
 
-        sys.stdout.write(render_junit(reports))
+        sys.stdout.write(render_junit(reports, args.strict))
     else:
         style = Style(use_color(args))
         print("\n\n".join(render_report(report, style) for report in reports))
-    failing = any(report.errors or (args.strict and report.warnings) for report in reports)
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_FINDINGS if any(report.failing(args.strict) for report in reports) else EXIT_OK
 
 
 def cmd_show(args) -> int:
-    from halang.report.text import Style, render_report
     from halang.show import render_summary
     from halang.verify import verify_source
 
     report = verify_source(read_source(args.file), faults=0)
     if report.errors or report.cluster is None:
-        print(render_report(report, Style(use_color(args))), file=sys.stderr)
-        print(f"{args.file}: not shown: fix the errors first", file=sys.stderr)
-        return EXIT_FINDINGS
+        return _refuse(report, args, "shown")
     if args.format == "json":
         sys.stdout.write(report.cluster.to_json())
     else:
         print(render_summary(report.cluster))
     return EXIT_OK
+
+
+def _refuse(report, args, done: str) -> int:
+    """A file with errors: its findings on standard error, and nothing done."""
+    from halang.report.text import Style, render_report
+
+    if report.faults == 0:
+        report.analysis_note = ""  # the command asked for no analysis: saying so would only mislead
+    print(render_report(report, Style(use_color(args))), file=sys.stderr)
+    print(f"{args.file}: not {done}: fix the errors first", file=sys.stderr)
+    return EXIT_FINDINGS
 
 
 def cmd_explain(args) -> int:
@@ -106,44 +103,41 @@ def cmd_compile(args) -> int:
     except CompileError as exc:
         raise Trouble(str(exc)) from None
     if result.refused:
-        print(render_report(result.report, Style(use_color(args))), file=sys.stderr)
-        print(f"{args.file}: not compiled: fix the errors first", file=sys.stderr)
-        return EXIT_FINDINGS
+        return _refuse(result.report, args, "compiled")
     if result.report.findings:
         print(render_report(result.report, Style(use_color(args))), file=sys.stderr)
     print(result.bundle)
     return EXIT_OK
 
 
-def _print_result(code: int, output: str) -> int:
-    """Commands that return (exit code, text): trouble goes to standard error."""
-    if output:
-        print(output.rstrip("\n"), file=sys.stderr if code == EXIT_TROUBLE else sys.stdout)
-    return code
+def _print_result(outcome: Outcome) -> int:
+    """Commands that return an Outcome: what explains a refusal or trouble goes to standard error."""
+    if outcome.output:
+        print(outcome.output.rstrip("\n"), file=sys.stderr if outcome.refused else sys.stdout)
+    return outcome.code
 
 
 def cmd_diff(args) -> int:
     from halang.diff import diff_command
 
-    return _print_result(*diff_command(args.old, args.new, args.format))
+    return _print_result(diff_command(args.old, args.new, args.format))
 
 
 def cmd_fmt(args) -> int:
     from halang.fmt import fmt_command
 
-    return max(_print_result(*fmt_command(path, check=args.check)) for path in args.files)
+    return max(_print_result(fmt_command(path, check=args.check)) for path in args.files)
 
 
 def cmd_graph(args) -> int:
     from halang.graph import graph_command
 
-    return _print_result(*graph_command(args.file, args.output, args.fail or []))
+    return _print_result(graph_command(args.file, args.output, args.fail or []))
 
 
 def cmd_simulate(args) -> int:
     import json
 
-    from halang.report.text import Style, render_report
     from halang.simulate import SimulationError, render_json, render_text, simulate
     from halang.verify import verify_source
 
@@ -151,9 +145,7 @@ def cmd_simulate(args) -> int:
     # Only a file halang cannot read blocks a rehearsal; other findings are what one may want to rehearse.
     unreadable = [f for f in report.errors if f.code.startswith(("HA0", "HA1"))]
     if report.cluster is None or unreadable:
-        print(render_report(report, Style(use_color(args))), file=sys.stderr)
-        print(f"{args.file}: not simulated: fix the errors first", file=sys.stderr)
-        return EXIT_FINDINGS
+        return _refuse(report, args, "simulated")
     start = None
     if args.start:
         try:
@@ -161,7 +153,7 @@ def cmd_simulate(args) -> int:
         except (OSError, ValueError) as exc:
             raise Trouble(f"{args.start}: not a placement JSON file: {exc}") from None
     try:
-        result = simulate(json.loads(report.cluster.to_json()), args.fail or [], start)
+        result = simulate(report.cluster.snapshot(), args.fail or [], start)
     except SimulationError as exc:
         raise Trouble(str(exc)) from None
     if args.format == "json":
@@ -222,9 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     fmt.set_defaults(run=cmd_fmt)
 
-    graph = commands.add_parser("graph", help="draw the cluster (SVG via Graphviz, or DOT)")
+    graph = commands.add_parser("graph", help="draw the cluster (SVG or PNG via Graphviz, or DOT)")
     graph.add_argument("file", metavar="FILE")
-    graph.add_argument("-o", "--output", required=True, metavar="OUT", help="x.svg, or x.dot for the DOT source")
+    graph.add_argument("-o", "--output", required=True, metavar="OUT",
+                       help="x.svg or x.png, or x.dot for the DOT source")
     graph.add_argument("--fail", action="append", metavar="COMPONENT",
                        help="draw the cluster after this failure (node:NAME, switch:NAME, ...); repeatable")
     graph.set_defaults(run=cmd_graph)

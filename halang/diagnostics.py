@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import NamedTuple
@@ -71,6 +73,54 @@ class SourceText:
         return self.text[start:end]
 
 
+class SourceError(Exception):
+    """A file that cannot be read as halang text; the message says why, naming the file."""
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def read_source(path: str) -> SourceText:
+    """The text of a .ha file: UTF-8, a byte-order mark at its start dropped (editors on Windows write one)."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SourceError(f"{path}: is a directory, not a .ha file") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror}") from None
+    bom = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        return SourceText(data[bom:].decode("utf-8"), path)
+    except UnicodeDecodeError as exc:
+        start = bom + exc.start
+        line_start = max(data.rfind(b"\n", 0, start) + 1, bom)
+        line = data.count(b"\n", 0, start) + 1
+        column = len(data[line_start:start].decode("utf-8")) + 1
+        raise SourceError(f"{path}: not UTF-8 text: line {line}, column {column} (byte {start}) "
+                          f"is {data[start:bom + exc.end].hex(' ')}") from None
+
+
+LONGEST_WORD = 80
+_LONG_WORD = re.compile(r"\S{%d,}" % (LONGEST_WORD + 1))
+
+
+def visible(text: str) -> str:
+    """The text with each character that does not print (NUL, controls, a byte-order mark) escaped: \\x00."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
+def tidy(text: str) -> str:
+    """Text for a message: characters that do not print escaped, words over LONGEST_WORD cut in the middle."""
+    text = visible(text)
+    if len(text) <= LONGEST_WORD:
+        return text
+    return _LONG_WORD.sub(lambda word: word.group()[:48] + "…" + word.group()[-24:], text)
+
+
 class Related(NamedTuple):
     """Another place that explains a finding ("first defined here")."""
 
@@ -89,6 +139,12 @@ class Diagnostic:
     related: tuple[Related, ...] = ()
     accepted: bool = False
     file: str = ""
+
+    def __post_init__(self):
+        # Every message and hint is one printable line of bounded words, whatever the file holds.
+        object.__setattr__(self, "message", tidy(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", tidy(self.hint))
 
     def sort_key(self) -> tuple:
         return (self.file, self.span.start, self.code, self.message)

@@ -28,7 +28,8 @@ def render_catalogue() -> str:
         "",
         "<!-- Generated from the check registry (halang/checks) by `make docs`; do not edit. -->",
         "",
-        "Every finding `halang verify` (and `halang deploy --check`) can report. "
+        "Every finding `halang verify` can report, and the HA7xx findings `halang deploy` will gather from "
+        "the nodes once it is built (it is not yet: no command reports them today). "
         "`halang explain CODE` prints the same text.",
         "",
         "| code | name | severity | reported by | finding |",

@@ -9,8 +9,8 @@ from halang.model.literals import format_duration, format_size
 def render_summary(cluster: Cluster) -> str:
     hb = cluster.heartbeat
     lines = [
-        f"cluster {cluster.name}: {len(cluster.nodes)} nodes, {len(cluster.networks)} IP networks, "
-        f"{len(cluster.links)} non-IP links, {len(cluster.groups)} resource groups",
+        f"cluster {cluster.name}: {_count(cluster.nodes, 'node')}, {_count(cluster.networks, 'IP network')}, "
+        f"{_count(cluster.links, 'non-IP link')}, {_count(cluster.groups, 'resource group')}",
         f"  heartbeat every {format_duration(hb.interval_ms)} on UDP port {hb.port}, down after {hb.miss_limit} missed "
         f"(detection {format_duration(hb.detection_ms)}); quorum {hb.quorum}"
         + (f", tie-breaker {hb.tie_breaker}" if hb.tie_breaker else "")
@@ -66,7 +66,9 @@ def render_summary(cluster: Cluster) -> str:
         if relations:
             lines.append("    " + "; ".join(relations))
     if cluster.accepts:
-        lines += ["", "accepted findings:"] + [f"  {a.code}: {a.reason}" for a in cluster.accepts]
+        lines += ["", "accepted findings:"] + [
+            f"  {a.code}" + (f" when [{', '.join(a.when)}]" if a.when is not None else "")
+            + f": {a.reason}" for a in cluster.accepts]
     return "\n".join(lines)
 
 
@@ -77,3 +79,7 @@ def _resources(cpu: float | None, memory: int | None) -> str:
     if memory is not None:
         parts.append(f"memory {format_size(memory)}")
     return " ".join(parts) or "none"
+
+
+def _count(items, word: str) -> str:
+    return f"{len(items)} {word}{'' if len(items) == 1 else 's'}"

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from halang.acceptance import Acceptances
 from halang.checks.context import CheckContext
-from halang.checks.registry import all_checks, static_checks
+from halang.checks.registry import static_checks
 from halang.diagnostics import Diagnostic, DiagnosticSink, SourceText
 from halang.memory import paused_gc
 from halang.model import Cluster, build_model
 from halang.syntax import parse
 from halang.syntax.ast import Block
 
-# Codes that can never be accepted: the file is not understood until they are fixed.
-UNACCEPTABLE_PREFIXES = ("HA0", "HA1")
 
 
 @dataclass
@@ -34,6 +33,10 @@ class FileReport:
     def warnings(self) -> list[Diagnostic]:
         return [f for f in self.findings if not f.is_error and not f.accepted]
 
+    def failing(self, strict: bool = False) -> list[Diagnostic]:
+        """What fails the run: unaccepted errors, and with `strict` unaccepted warnings too."""
+        return [f for f in self.findings if not f.accepted and (strict or f.is_error)]
+
 
 def load(source: SourceText) -> tuple[Cluster | None, object, list[Diagnostic]]:
     """Parse and resolve: the model (None if the file has no usable cluster block), tree, findings."""
@@ -51,7 +54,8 @@ def verify_source(source: SourceText, faults: int = 1) -> FileReport:
         if cluster is not None:
             findings.extend(run_static_checks(CheckContext(cluster, tree, faults)))
     report = FileReport(source, [], cluster, "skipped", "", faults, tree)
-    blocking = [f for f in _accepted(cluster, findings) if f.is_error and not f.accepted]
+    acceptances = Acceptances(cluster)
+    blocking = [f for f in acceptances.mark(findings) if f.is_error and not f.accepted]
     if faults == 0:
         report.analysis_note = "failure analysis not requested (--faults 0): static checks only"
     elif cluster is None or blocking:
@@ -59,8 +63,9 @@ def verify_source(source: SourceText, faults: int = 1) -> FileReport:
         report.analysis_note = f"failure analysis skipped: the file has errors the analysis needs fixed first ({codes})"
     else:
         findings.extend(_analyse(report, cluster, faults))
-    report.findings = sorted((finding.in_file(source.path) for finding in _accepted(cluster, findings)),
-                             key=Diagnostic.sort_key)
+    findings = acceptances.mark(findings)
+    findings += acceptances.stale(report.analysis, faults, findings)
+    report.findings = sorted((finding.in_file(source.path) for finding in findings), key=Diagnostic.sort_key)
     return report
 
 
@@ -83,14 +88,3 @@ def _analyse(report: FileReport, cluster: Cluster, faults: int) -> list[Diagnost
 
 def run_static_checks(context: CheckContext) -> list[Diagnostic]:
     return [finding for check in static_checks() for finding in check.run(context)]
-
-
-def _accepted(cluster: Cluster | None, findings: list[Diagnostic]) -> list[Diagnostic]:
-    """Findings with those the file accepts marked so."""
-    if cluster is None:
-        return findings
-    accepted = {accept.code for accept in cluster.accepts
-                if accept.code in all_checks() and not accept.code.startswith(UNACCEPTABLE_PREFIXES)}
-    if not accepted:
-        return findings
-    return [f.as_accepted() if f.code in accepted else f for f in findings]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Dict, List, Optional
 
@@ -39,6 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        code = dispatch(argv)
+        # Flushed here, where a reader that went away is caught, rather than by the interpreter at exit.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): what it did not read is not wanted. stdout now points at
+        # /dev/null, so the interpreter's last flush cannot fail again (it would print a traceback, exit 120).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    return code
+
+
+def dispatch(argv: Optional[List[str]]) -> int:
     args = build_parser().parse_args(argv)
     path = args.bundle or this_archive()
     if path is None:
@@ -59,8 +73,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     except BundleError as exc:
         print("halang bundle: %s" % exc, file=sys.stderr)
         return EXIT_REFUSED
-    except BrokenPipeError:
-        return EXIT_OK
 
 
 def info(bundle: Bundle, node: Optional[str], as_json: bool) -> int:

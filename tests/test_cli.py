@@ -141,3 +141,117 @@ def test_diff_names_the_impact(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "heartbeat" in out and "live" in out and out.rstrip().endswith("0 cluster restart.")
     assert main(["diff", str(TWO_NODE), str(TWO_NODE)]) == 0
+
+
+SYNTAX_ERROR = "cluster c {\n  node a {\n}\n"
+
+
+def every_command(path: str, out: Path) -> dict[str, list[str]]:
+    return {
+        "verify": ["verify", path], "show": ["show", path], "simulate": ["simulate", path, "--fail", "node:a"],
+        "compile": ["compile", path, "-o", str(out)], "fmt": ["fmt", path],
+        "graph": ["graph", path, "-o", str(out / "g.dot")], "diff": ["diff", str(TWO_NODE), path],
+    }
+
+
+@pytest.mark.parametrize("command", ["verify", "show", "simulate", "compile", "fmt", "graph", "diff"])
+def test_one_exit_code_rule_for_every_command(command, tmp_path, capsys):
+    broken = tmp_path / "broken.ha"
+    broken.write_text(SYNTAX_ERROR)
+    assert main(every_command(str(broken), tmp_path)[command]) == 1, "a file with errors is a finding: 1"
+    captured = capsys.readouterr()
+    assert "HA001" in captured.out + captured.err
+    if command != "verify":
+        assert "HA001" in captured.err and "HA001" not in captured.out, "a refusal explains itself on stderr"
+    assert main(every_command(str(tmp_path / "missing.ha"), tmp_path)[command]) == 2, "cannot run: 2"
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_show_and_simulate_refusals_do_not_talk_of_an_analysis_nobody_asked_for(tmp_path, capsys):
+    broken = tmp_path / "broken.ha"
+    broken.write_text(DUPLICATE)
+    for argv in (["show", str(broken)], ["simulate", str(broken), "--fail", "node:a"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "HA101" in err and "fix the errors first" in err
+        assert "--faults" not in err and "failure analysis" not in err
+
+
+def test_a_byte_order_mark_is_read_as_nothing(tmp_path, capsys):
+    path = tmp_path / "bom.ha"
+    path.write_bytes(b"\xef\xbb\xbf" + TWO_NODE.read_bytes())
+    assert main(["verify", str(path), "--faults", "0"]) == 0
+    assert "0 errors, 0 warnings" in capsys.readouterr().out
+    assert main(["fmt", "--check", str(path)]) == 0
+
+
+def test_text_that_is_not_utf8_names_line_and_column(tmp_path, capsys):
+    path = tmp_path / "latin1.ha"
+    path.write_bytes("cluster c {\n  node caf\u00e9 { }\n}\n".encode("latin-1"))
+    for argv in (["verify", str(path)], ["fmt", str(path)], ["diff", str(path), str(path)]):
+        assert main(argv) == 2
+        assert "not UTF-8 text: line 2, column 11 (byte 22) is e9" in capsys.readouterr().err
+
+
+def test_accept_when_is_in_the_json_and_a_bundle_still_loads(tmp_path, capsys):
+    path = tmp_path / "when.ha"
+    path.write_text(TWO_NODE.read_text().replace(
+        "\n}\n", '\n  accept HA306 "a site outage" when ["node:alpha", "node:bravo"]\n}\n'))
+    assert main(["show", str(path), "--format", "json"]) == 0
+    [accept] = json.loads(capsys.readouterr().out)["accepts"]
+    assert accept == {"code": "HA306", "reason": "a site outage", "when": ["node:alpha", "node:bravo"]}
+    assert main(["show", str(path)]) == 0
+    assert "HA306 when [node:alpha, node:bravo]: a site outage" in capsys.readouterr().out
+    assert main(["compile", str(path), "-o", str(tmp_path / "out")]) == 0
+    bundle = capsys.readouterr().out.strip()
+    assert main(["diff", bundle, str(path)]) == 0, "the bundle's snapshot is the file's, less what verify alone reads"
+    assert main(["simulate", str(path), "--fail", "node:alpha"]) == 0
+    assert main(["graph", str(path), "-o", str(tmp_path / "g.dot")]) == 0
+
+
+def test_show_counts_in_words(tmp_path, capsys):
+    assert main(["show", str(TWO_NODE)]) == 0
+    assert capsys.readouterr().out.startswith(
+        "cluster payments: 2 nodes, 1 IP network, 1 non-IP link, 2 resource groups\n")
+
+
+def test_a_control_character_is_shown_escaped_with_the_caret_under_it(tmp_path, capsys):
+    path = tmp_path / "nul.ha"
+    path.write_text(TWO_NODE.read_text().replace("  node bravo { }", "  node bravo {\t\x00 }"))
+    assert main(["verify", str(path), "--no-color", "--faults", "0"]) == 1
+    out = capsys.readouterr().out
+    assert "\x00" not in out and "found '\\x00'" in out
+    [shown, caret] = [line for line in out.splitlines() if line.lstrip().startswith(("20 |", "|"))][1:3]
+    assert shown.endswith("node bravo { \\x00 }")
+    assert caret.index("^^^^") == shown.index("\\x00") and caret.count("^") == 4
+    assert "1 error, 0 warnings" in out, "the NUL alone is the error: node bravo is still read"
+
+
+def test_a_finding_on_a_huge_line_prints_a_few_lines(tmp_path, capsys):
+    path = tmp_path / "huge.ha"
+    path.write_text(TWO_NODE.read_text().replace("  node bravo { }", "  node bravo { " + "x" * 1_000_000 + " }"))
+    main(["verify", str(path), "--no-color", "--faults", "0"])
+    out = capsys.readouterr().out
+    assert len(out) < 5000
+    first = out.split("\n\n")[0].splitlines()
+    assert "…" in first[0] and "xxxx…xxxx" in first[0], "the token in the message is cut in its middle"
+    shown, caret = first[2], first[3]
+    assert shown.split("| ", 1)[1].startswith("…") and shown.endswith("x }")
+    assert len(shown) < 140 and caret.index("^") == shown.rindex("}") and caret.count("^") == 1
+
+
+def test_findings_in_json_are_cut_too(tmp_path, capsys):
+    path = tmp_path / "huge.ha"
+    path.write_text('cluster c {\n  heartbeat { key_file = "' + "k" * 100_000 + '" }\n  node a { }\n}\n')
+    main(["verify", str(path), "--format", "json", "--faults", "0"])
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["code"] == "HA104" and len(finding["message"]) < 200
+
+
+@pytest.mark.parametrize("code", ["HA701", "HA702", "HA703", "HA704", "HA705"])
+def test_node_findings_say_deploy_is_not_built(code, capsys):
+    assert main(["explain", code]) == 0
+    out = capsys.readouterr().out
+    assert "not built yet" in out and "no command reports" in out
+    section = (ROOT / "docs" / "checks.md").read_text().split(f"## {code}\n", 1)[1].split("\n## ", 1)[0]
+    assert "not built yet" in section

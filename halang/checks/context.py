@@ -8,7 +8,8 @@ from functools import cached_property
 from typing import Any, Callable
 
 from halang.model.cluster import Adapter, Cluster, Group, Network, Node, Service
-from halang.syntax.ast import Block
+from halang.diagnostics import Span
+from halang.syntax.ast import Block, ListValue, Scalar
 
 
 @dataclass
@@ -57,3 +58,27 @@ class CheckContext:
             for label in group.service_ips:
                 index[label].append(group)
         return index
+
+    def group_list_items(self, key: str) -> dict[tuple[str, str], Span]:
+        """(group, item) -> the span of the item in the group's `key` list, as the model reads it.
+
+        The model keeps the first block of a group name and the first `key` of a block, and so
+        does this index; within a list the first mention of an item counts.
+        """
+        return self.memo(f"groups.items.{key}", lambda: _list_items(self.tree, key))
+
+
+def _list_items(tree: Block, key: str) -> dict[tuple[str, str], Span]:
+    found: dict[tuple[str, str], Span] = {}
+    seen_groups = set()
+    for block in tree.blocks_of("resource_group"):
+        if block.name is None or block.name.text in seen_groups:
+            continue
+        seen_groups.add(block.name.text)
+        attribute = next((a for a in block.attributes if a.key == key), None)
+        if attribute is None or not isinstance(attribute.value, ListValue):
+            continue
+        for item in attribute.value.items:
+            if isinstance(item, Scalar):
+                found.setdefault((block.name.text, item.text), item.span)
+    return found

@@ -29,7 +29,7 @@ PHASES = {
     "model": "reported while names are resolved",
     "static": "a static check",
     "analysis": "the failure analysis (z3)",
-    "deploy": "gathered from the nodes by `halang deploy`",
+    "deploy": "gathered from the nodes by `halang deploy` (not built yet: no command reports it today)",
 }
 
 

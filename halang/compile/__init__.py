@@ -53,7 +53,7 @@ class CompileResult:
 
 def bundle_members(cluster: Cluster, version: str = __version__) -> dict[str, bytes]:
     """Every member of the cluster's bundle except the manifest, by member path."""
-    members = {SNAPSHOT: cluster.to_json().encode("utf-8")}
+    members = {SNAPSHOT: cluster.snapshot_json().encode("utf-8")}
     for node, plan in plan_nodes(cluster).items():
         members[f"{PLANS_DIR}{node}.json"] = (json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False)
                                              + "\n").encode("utf-8")

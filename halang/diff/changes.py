@@ -124,9 +124,9 @@ def as_snapshot(side: Any) -> dict:
         return side
     if isinstance(side, (str, bytes)):
         return json.loads(side)
-    to_json = getattr(side, "to_json", None)
-    if callable(to_json):
-        return json.loads(to_json())
+    snapshot = getattr(side, "snapshot", None)
+    if callable(snapshot):
+        return snapshot()
     raise DiffError(f"cannot compare a {type(side).__name__}: give a Cluster or a snapshot")
 
 

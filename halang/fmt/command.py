@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from halang.diagnostics import SourceText
+from halang.diagnostics import SourceError, SourceText, read_source
 from halang.fmt.layout import FormatError, format_source
-
-EXIT_OK, EXIT_CHANGED, EXIT_TROUBLE = 0, 1, 2
+from halang.outcome import EXIT_FINDINGS, EXIT_OK, Outcome, refused, trouble
 
 
 def render_syntax_errors(error: FormatError, source: SourceText) -> str:
@@ -19,36 +18,27 @@ def render_syntax_errors(error: FormatError, source: SourceText) -> str:
     return "\n\n".join(blocks)
 
 
-def fmt_command(path: str, check: bool = False) -> tuple[int, str]:
+def fmt_command(path: str, check: bool = False) -> Outcome:
     """Format one file in place, or with `check` only say whether it would change.
 
-    Exit codes: 0 already formatted (or rewritten), 1 with `check`: the file
-    would change, 2 the file cannot be read or has syntax errors (the output
-    then holds the findings, for stderr).
+    Exit codes: 0 already formatted (or rewritten); 1 with `check` the file
+    would change, or the file has syntax errors (the findings, for stderr);
+    2 the file cannot be read or written.
     """
-    file = Path(path)
     try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        return EXIT_TROUBLE, f"{path}: no such file"
-    except IsADirectoryError:
-        return EXIT_TROUBLE, f"{path}: is a directory, not a .ha file"
-    except OSError as exc:
-        return EXIT_TROUBLE, f"{path}: cannot read: {exc.strerror}"
+        source = read_source(path)
+    except SourceError as exc:
+        return trouble(str(exc))
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return EXIT_TROUBLE, f"{path}: not UTF-8 text (byte {exc.start})"
-    try:
-        formatted = format_source(text)
+        formatted = format_source(source.text)
     except FormatError as exc:
-        return EXIT_TROUBLE, render_syntax_errors(exc, SourceText(text, path))
-    if formatted == text:
-        return EXIT_OK, f"{path}: already formatted"
+        return refused(render_syntax_errors(exc, source))
+    if formatted == source.text:
+        return Outcome(EXIT_OK, f"{path}: already formatted")
     if check:
-        return EXIT_CHANGED, f"{path}: would reformat"
+        return Outcome(EXIT_FINDINGS, f"{path}: would reformat")
     try:
-        file.write_text(formatted, encoding="utf-8")
+        Path(path).write_text(formatted, encoding="utf-8")
     except OSError as exc:
-        return EXIT_TROUBLE, f"{path}: cannot write: {exc.strerror}"
-    return EXIT_OK, f"{path}: reformatted"
+        return trouble(f"{path}: cannot write: {exc.strerror}")
+    return Outcome(EXIT_OK, f"{path}: reformatted")

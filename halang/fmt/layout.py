@@ -234,6 +234,14 @@ class _Layout:
             assert isinstance(line, AcceptLine)
             cells = ["accept", self.raw(line.code), self.raw(line.reason)]
             kind = "accepts"
+            if line.when is not None:
+                when = self.inline_value(line.when)
+                if when is None:  # a comment inside the list spreads it out, one item a row
+                    self.add(Row(indent, [*cells, "when ["], line.span.start, line.when.span.start + 1,
+                                 role="open", group=group))
+                    self.list_items(line.when, indent + 1)
+                    return
+                cells.append(f"when {when}")
         self.add(Row(indent, cells, line.span.start, line.span.end, align=(kind, group), group=group))
 
 

@@ -17,7 +17,7 @@ dashed, a node up but in a partition without quorum is marked so, and every
 group is drawn where `runtime.placement.place` sends it from the startup
 placement; a group that moved says where from.
 
-Pure: a snapshot in, DOT text out (running `dot` is `render_svg`'s job).
+Pure: a snapshot in, DOT text out (running `dot` is `render_image`'s job).
 """
 
 from __future__ import annotations

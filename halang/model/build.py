@@ -18,7 +18,7 @@ from halang.model.cluster import (
     Network, Node, Requirements, Service, Ssh,
 )
 from halang.model.schema import BLOCKS, EVENT_KINDS, SINGLE_BLOCKS, Attr
-from halang.syntax.ast import AdapterLine, Attribute, Block, ListValue, Scalar, ServiceLine
+from halang.syntax.ast import AcceptLine, AdapterLine, Attribute, Block, ListValue, Scalar, ServiceLine
 
 _IFNAME = re.compile(r"[A-Za-z0-9_.:-]{1,15}\Z")
 _SSH = re.compile(r"(?:(?P<user>[A-Za-z0-9_.-]+)@)?(?P<host>[A-Za-z0-9_.:-]+?|\[[0-9A-Fa-f:]+\])(?::(?P<port>[0-9]+))?\Z")
@@ -225,12 +225,30 @@ class ModelBuilder:
                        if self._unique("event", block.name, events_seen)
                        for event in [self.event(block)] if event is not None)
 
-        accepts = tuple(Accept(code=line.code.text, reason=line.reason.text,
-                                               spans={"": line.span, "code": line.code.span})
-                        for line in tree.lines)
+        accepts = tuple(self.accept(line) for line in tree.lines)
         return Cluster(
             name=tree.name.text, heartbeat=heartbeat, nodes=nodes, networks=networks, links=links,
             groups=groups, events=events, accepts=accepts, spans={"": tree.head_span, "name": tree.name.span})
+
+    def accept(self, line: AcceptLine) -> Accept:
+        """An accept line; its `when` components are checked against the cluster by HA104's check."""
+        spans = {"": line.span, "code": line.code.span}
+        if line.when is None:
+            return Accept(code=line.code.text, reason=line.reason.text, spans=spans)
+        spans["when"] = line.when.span
+        when: dict[str, Span] = {}
+        for item in line.when.items:
+            if isinstance(item, ListValue) or item.kind != "string":
+                shown = "a list" if isinstance(item, ListValue) else item.text
+                self.sink.error("HA104", item.span, f"a scenario names components as quoted strings, not {shown}",
+                                'write for example when ["node:alpha", "switch:sw1"]')
+            elif item.text in when:
+                self.sink.error("HA104", item.span, f"'{item.text}' is named twice in the scenario", "name it once",
+                                related=(Related(when[item.text], "first named here"),))
+            else:
+                when[item.text] = item.span
+        spans.update((f"when[{number}]", span) for number, span in enumerate(when.values()))
+        return Accept(code=line.code.text, reason=line.reason.text, when=tuple(when), spans=spans)
 
     def heartbeat(self, block: Block | None, node_count: int) -> Heartbeat:
         values = self.attributes(block, BLOCKS["heartbeat"]) if block else Values()
@@ -318,7 +336,8 @@ class ModelBuilder:
                 continue
             if key not in self.node_names:
                 self.sink.error("HA102", values.key_spans[key], f"link '{block.name.text}' names no node '{key}'",
-                                self._suggest(key, list(self.node_names) + list(BLOCKS["link"])))
+                                self._suggest(key, list(self.node_names) + list(BLOCKS["link"]))
+                                or self._suggest_node(key) + " (a link's other keys are type, device and nodes)")
                 continue
             if isinstance(value, ListValue) or value.kind != "string":
                 self.sink.error("HA104", value.span, f"the device of node '{key}' must be a quoted path")
@@ -441,7 +460,8 @@ class ModelBuilder:
                 fs_values = self.attributes(child, BLOCKS["filesystem"])
                 filesystems.append(Filesystem(
                     mount_point=child.name.text, device=fs_values.get("device"), fstype=fs_values.get("fstype"),
-                    options=fs_values.get("options"), spans={"": child.head_span, **fs_values.spans}))
+                    options=fs_values.get("options"),
+                    spans={"": child.head_span, "mount_point": child.name.span, **fs_values.spans}))
             elif child.kind == "application" and self._unique("application", child.name, apps_seen, f" in {where}"):
                 application = self.application(child)
                 if application is not None:

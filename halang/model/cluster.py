@@ -1,8 +1,9 @@
 """The resolved cluster: names checked, defaults applied, units normalised.
 
-This is what `halang show --format json` prints and what the compiler puts in a
-bundle as `snapshot.json`; the runtime reads that JSON back with its own small
-loader. References stay names (every one of them resolves: a dangling one is
+This is what `halang show --format json` prints and, less what only `verify`
+reads (an accept's `when`), what the compiler puts in a bundle as
+`snapshot.json`; the runtime reads that JSON back with its own small loader.
+References stay names (every one of them resolves: a dangling one is
 reported as HA102 and left out), so the JSON has one shape for every reader.
 Durations are milliseconds, sizes bytes, addresses canonical text. Lists keep
 the file's order, which matters: a group's `nodes` is its priority list and
@@ -18,11 +19,17 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, model_serializer
 
 from halang.diagnostics import NO_SPAN, Span
 
 FORMAT_VERSION = 1
+# An accept's `when` matters to `verify` alone; the runtime's snapshot format does not hold it.
+_VERIFY_ONLY = {"accepts": {"__all__": {"when"}}}
+
+
+def _canonical(data: dict) -> str:
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 class Model(BaseModel):
@@ -169,6 +176,16 @@ class Event(Model):
 class Accept(Model):
     code: str
     reason: str
+    when: tuple[str, ...] | None = Field(
+        None, description="the failure scenario whose findings it covers (component names); absent: every finding")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_when(self, handler):
+        # No `when` key unless the file wrote one: an accept reads as it did before `when` existed.
+        data = handler(self)
+        if data.get("when", ()) is None:
+            del data["when"]
+        return data
 
 
 class Cluster(Model):
@@ -184,7 +201,15 @@ class Cluster(Model):
 
     def to_json(self) -> str:
         """The canonical JSON: sorted keys, lists in file order, stable for diffs and hashes."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        return _canonical(self.model_dump(mode="json"))
+
+    def snapshot(self) -> dict:
+        """What the runtime reads (runtime/snapshot.py, format 1): the JSON without what only `verify` uses."""
+        return self.model_dump(mode="json", exclude=_VERIFY_ONLY)
+
+    def snapshot_json(self) -> str:
+        """The bundle's snapshot.json: the snapshot as canonical JSON."""
+        return _canonical(self.snapshot())
 
     def node(self, name: str) -> Node | None:
         return next((node for node in self.nodes if node.name == name), None)

@@ -3,7 +3,9 @@
 One run, the check registry as the tool's rules (with each check's own
 documentation as help), one result per finding. Accepted findings carry an
 in-source suppression with the file's reason; the failure scenario and the
-hint travel as result properties.
+hint travel as result properties. With `--strict` an unaccepted warning fails
+the run, so its result's level is `error`: the unsuppressed `error` results
+are exactly what makes `verify` exit 1, and the invocation says so.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from halang import __version__
 from halang.checks.registry import PHASES, all_checks
 from halang.explain import render_explanation
+from halang.acceptance import Acceptances
 from halang.verify import FileReport
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -41,17 +44,18 @@ def _uri(path: str) -> str:
     return Path(path).as_posix()
 
 
-def render_sarif(reports: list[FileReport]) -> str:
+def render_sarif(reports: list[FileReport], strict: bool = False) -> str:
     rules, index = _rules()
     results = []
     for report in reports:
-        reasons = {accept.code: accept.reason for accept in report.cluster.accepts} if report.cluster else {}
+        acceptances = Acceptances(report.cluster)
+        failing = set(report.failing(strict))
         for finding in report.findings:
             where = report.source.locate(finding.span)
             result = {
                 "ruleId": finding.code,
                 "ruleIndex": index[finding.code],
-                "level": LEVELS[finding.severity.value],
+                "level": "error" if finding in failing else LEVELS[finding.severity.value],
                 "message": {"text": finding.message + (f" (help: {finding.hint})" if finding.hint else "")},
                 "locations": [{"physicalLocation": {
                     "artifactLocation": {"uri": _uri(report.source.path)},
@@ -69,7 +73,7 @@ def render_sarif(reports: list[FileReport]) -> str:
                     for loc in [report.source.locate(span)]
                 ]
             if finding.accepted:
-                result["suppressions"] = [{"kind": "inSource", "justification": reasons.get(finding.code, "")}]
+                result["suppressions"] = [{"kind": "inSource", "justification": acceptances.covering(finding).reason}]
             results.append(result)
     run = {
         "tool": {"driver": {"name": "halang", "version": __version__, "semanticVersion": __version__,
@@ -77,6 +81,8 @@ def render_sarif(reports: list[FileReport]) -> str:
         "results": results,
         "invocations": [{
             "executionSuccessful": True,
+            "exitCode": 1 if any(report.failing(strict) for report in reports) else 0,
+            "properties": {"strict": strict},
             "toolExecutionNotifications": [
                 {"level": "note", "message": {"text": f"{report.source.path}: {report.analysis_note}"}}
                 for report in reports if report.analysis_note

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from halang.diagnostics import Diagnostic, SourceText
+from halang.diagnostics import Diagnostic, SourceText, visible
 from halang.verify import FileReport
 
 SHOWN_PER_CODE = 20
+# A source line longer than this is shown cut around the caret, CONTEXT characters before it kept.
+LINE_WIDTH, CONTEXT = 120, 40
 
 _COLORS = {"error": "1;31", "warning": "1;33", "accepted": "1;36", "bold": "1", "dim": "2", "blue": "1;34"}
 
@@ -29,12 +31,13 @@ def render_finding(finding: Diagnostic, source: SourceText, style: Style) -> str
     lines = [head]
     gutter = len(str(location.line))
     bar = style("blue", " " * gutter + " |")
-    text = source.line_text(location.line).expandtabs(1) if source.text else ""
+    text = source.line_text(location.line) if source.text else ""
     if text:
-        width = (location.end_column - location.column) if location.end_line == location.line else len(text) - location.column + 1
+        end = location.end_column if location.end_line == location.line else len(text) + 1
+        shown, caret, width = excerpt(text, location.column - 1, max(end - location.column, 1))
         lines.append(bar)
-        lines.append(style("blue", f"{location.line} |") + " " + text)
-        lines.append(bar + " " + " " * (location.column - 1) + style(kind, "^" * max(1, width)))
+        lines.append(style("blue", f"{location.line} |") + " " + shown)
+        lines.append(bar + " " + " " * caret + style(kind, "^" * width))
     for related in finding.related:
         where = source.locate(related[0])
         lines.append(style("blue", " " * gutter + " =") + f" note: {related[1]} at line {where.line}, column {where.column}")
@@ -43,6 +46,29 @@ def render_finding(finding: Diagnostic, source: SourceText, style: Style) -> str
     if finding.hint:
         lines.append(style("blue", " " * gutter + " =") + f" help: {finding.hint}")
     return "\n".join(lines)
+
+
+def excerpt(line: str, start: int, width: int) -> tuple[str, int, int]:
+    """A source line as shown under a finding, with where its caret goes (column, width).
+
+    Tabs show as one blank and characters that do not print escaped (\\x00), so the caret stays
+    under its text; a line longer than LINE_WIDTH is cut around the caret, with "…" where it is cut."""
+    if not line.isprintable():
+        pieces = [" " if char == "\t" else visible(char) for char in line]
+        offsets = [0]
+        for piece in pieces:
+            offsets.append(offsets[-1] + len(piece))
+        line = "".join(pieces)
+        end = offsets[min(start + width, len(pieces))]
+        start = offsets[min(start, len(pieces))]
+        width = max(end - start, 1)
+    if len(line) <= LINE_WIDTH:
+        return line, start, width
+    left = max(0, min(start - CONTEXT, len(line) - LINE_WIDTH))
+    right = min(len(line), left + LINE_WIDTH)
+    shown = ("…" if left else "") + line[left:right] + ("…" if right < len(line) else "")
+    caret = start - left + (1 if left else 0)
+    return shown, caret, max(1, min(width, right - start))
 
 
 def render_report(report: FileReport, style: Style, shown_per_code: int = SHOWN_PER_CODE) -> str:

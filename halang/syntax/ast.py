@@ -63,6 +63,7 @@ class ServiceLine(NamedTuple):
 class AcceptLine(NamedTuple):
     code: Scalar
     reason: Scalar
+    when: ListValue | None  # the scenario, for `accept CODE "why" when [...]`
     span: Span
 
 

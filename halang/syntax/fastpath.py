@@ -73,7 +73,7 @@ BODIES = {
 }
 _UNNAMED = ("heartbeat", "capacity", "monitor", "requires")
 # Every keyword of the grammar (a test checks them against lark's).
-KEYWORDS = frozenset(BODIES) | {"adapter", "switch", "service", "accept"}
+KEYWORDS = frozenset(BODIES) | {"adapter", "switch", "service", "accept", "when"}
 
 # ------------------------------------------------------------------ patterns
 _S = SKIP  # short, for the patterns below
@@ -90,7 +90,8 @@ _LINES = {
     "adapter": rf"(?P<adapter>adapter){_WORD_END}{_S}(?P<node>{NAME}){_S}(?P<ifname>{IFNAME}){_S}"
                rf"(?P<role>{NAME}){_S}(?P<address>{LITERAL})(?:{_S}switch{_WORD_END}{_S}(?P<switch>{NAME}))?",
     "service": rf"(?P<service>service){_WORD_END}{_S}(?P<label>{NAME}){_S}(?P<service_address>{LITERAL})",
-    "accept": rf"(?P<accept>accept){_WORD_END}{_S}(?P<code>{NAME}){_S}(?P<reason>{STRING})",
+    "accept": rf"(?P<accept>accept){_WORD_END}{_S}(?P<code>{NAME}){_S}(?P<reason>{STRING})"
+              rf"(?:{_S}when{_WORD_END}{_S}(?P<when>{_LIST}))?",
 }
 
 
@@ -201,10 +202,15 @@ def _parse(text: str) -> Block | None:
             address = _new(Scalar, ("literal", text[address_start:position], address_start, position))
             lines.append(_new(ServiceLine, (_name(found, "label"), address,
                                             _new(Span, (found.start("service"), position)))))
-        else:  # "reason", the end of an accept line
-            reason_start = found.start(what)
-            reason = _new(Scalar, ("string", unescape(text[reason_start:position]), reason_start, position))
-            lines.append(_new(AcceptLine, (_name(found, "code"), reason,
+        else:  # "reason" or "when", the end of an accept line
+            reason_start, reason_end = found.span("reason")
+            reason = _new(Scalar, ("string", unescape(text[reason_start:reason_end]), reason_start, reason_end))
+            when = None
+            if what == "when":
+                when_start = found.start(what)
+                when = _new(ListValue, (_list_items(text, when_start + 1, position - 1),
+                                        _new(Span, (when_start, position)), "list"))
+            lines.append(_new(AcceptLine, (_name(found, "code"), reason, when,
                                            _new(Span, (found.start("accept"), position)))))
 
 

@@ -9,8 +9,10 @@ not `node n`), at a fraction of the cost per token. A fast path
 (`fastpath.py`) reads whole constructs per regular-expression match and builds
 the same tree for well-formed files; it gives up on anything unusual, and this
 parser then produces the tree or the findings.
-After a syntax error the offending line is blanked and the text parsed again,
-so one run reports every syntax error it can and the rest is still checked.
+After a syntax error the text is repaired where the cause is known (see
+_repair) and otherwise the offending line blanked, and the text parsed again,
+so one run reports every syntax error it can, one at its cause, and the rest
+is still checked.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import difflib
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from lark import Lark
 from lark.parsers.lalr_analysis import Shift
 
-from halang.diagnostics import Diagnostic, Span, error
+from halang.diagnostics import Diagnostic, Related, Span, error
 from halang.memory import paused_gc
 from halang.syntax.ast import AcceptLine, AdapterLine, Attribute, Block, ListValue, Scalar, ServiceLine
 
@@ -82,6 +85,7 @@ class SyntaxFailure(Exception):
         self.offset = offset
         self.found = found  # the token, or None when no terminal matched here
         self.stack = stack
+        self.rows = rows
         # LALR merges states that share a core, so a state's terminals may include some that only other
         # contexts accept; keep those the parser would really shift after its reductions.
         self.expected = {terminal for terminal in expected if _would_shift(rows, terminal)}
@@ -184,8 +188,10 @@ class TreeBuilder:
         return ServiceLine(self.scalar(label), self.scalar(address), Span(keyword[2], address[3]))
 
     def accept(self, children):
-        keyword, code, reason = children
-        return AcceptLine(self.scalar(code), self.scalar(reason), Span(keyword[2], reason[3]))
+        keyword, code, reason = children[:3]
+        when = children[4] if len(children) > 3 else None
+        end = when.span.end if when is not None else reason[3]
+        return AcceptLine(self.scalar(code), self.scalar(reason), when, Span(keyword[2], end))
 
 
 _BLOCK_RULES = ("cluster", "heartbeat", "node", "capacity", "network", "link", "resource_group",
@@ -225,6 +231,8 @@ class TableParser:
                 lexers[accepted] = self._compile([terminals[name] for name in accepted])
             row[_LEXER] = lexers[accepted]
         self.start_row = rows[table.start_states["start"]]
+        # Whether any token of the language starts at an offset, wherever the parser is.
+        self.any_token = self._compile(list(terminals.values()))
 
     @staticmethod
     def _reduction(rule) -> tuple[int, str, int]:
@@ -255,7 +263,11 @@ class TableParser:
     def expected(row: dict) -> set[str]:
         return {name for name, entry in row.items() if type(entry) is tuple}
 
-    def parse(self, text: str, builder: TreeBuilder) -> Block:
+    def parse(self, text: str, builder: TreeBuilder, forced: dict[int, tuple] | None = None) -> Block:
+        """The tree of `text`; SyntaxFailure at the first error.
+
+        `forced` maps offsets to tokens read there instead of what the lexer would read: the repairs
+        of parse() (a keyword for its misspelling, a string closed where it should have been)."""
         builders = {name: builder.block for name in _BLOCK_RULES}
         for name in ("start", "attribute", "list", "switch", "adapter", "service", "accept"):
             builders[name] = getattr(builder, name)
@@ -265,8 +277,10 @@ class TableParser:
         position, length = 0, len(text)
         row = self.start_row
         while True:
-            match = row[_LEXER](text, position)
-            if match is None:
+            if forced and (at := _SKIP_ONLY.match(text, position).end()) in forced:
+                token = forced[at]
+                kind, position = token[0], token[3]
+            elif (match := row[_LEXER](text, position)) is None:
                 rest = _SKIP_ONLY.match(text, position).end()
                 if rest < length:
                     word = _WORD.match(text, rest)
@@ -324,18 +338,28 @@ class TableParser:
                 push_value(value)
 
 
+_COMPLETE = object()  # what _shift_row says when the terminal completes the parse
+
+
 def _would_shift(rows: list, terminal: str) -> bool:
     """Whether the parser, in the states `rows`, reduces its way to shifting `terminal`."""
+    after = _shift_row(rows, terminal)
+    return after is not None and (after is not _COMPLETE or terminal == "$END")
+
+
+def _shift_row(rows: list, terminal: str):
+    """The state the parser, in the states `rows`, shifts `terminal` into after its reductions:
+    _COMPLETE if they reduce to the start, None if the terminal is not accepted."""
     rows = list(rows)
     while True:
         action = rows[-1].get(terminal)
         if action is None:
-            return False
+            return None
         if action[0]:
-            return True
+            return action[1]
         size, origin, _ = action[1]
         if origin == "start":
-            return terminal == "$END"
+            return _COMPLETE
         if size:
             del rows[-size:]
         rows.append(rows[-1][origin])
@@ -357,32 +381,174 @@ def parse(text: str) -> tuple[Block | None, list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     reported_lines: set[int] = set()
     braces_changed = False
+    forced: dict[int, tuple] = {}
     for _attempt in range(MAX_SYNTAX_ERRORS):
         builder = TreeBuilder()
         try:
             with paused_gc():
-                return parser.parse(text, builder), diagnostics + builder.string_errors
+                return parser.parse(text, builder, forced), diagnostics + builder.string_errors
         except SyntaxFailure as failure:
             at_end = failure.found is not None and failure.found[0] == "$END"
-            line_start = text.rfind("\n", 0, failure.offset) + 1
+            repair = None if at_end else _repair(failure, text)
+            if repair is not None and repair.token is not None and repair.token[2] in forced:
+                repair = None  # that repair did not help: blank the line instead
+            finding = repair.finding if repair is not None and repair.finding else syntax_error(failure, text)
+            line_start = text.rfind("\n", 0, finding.span.start) + 1
             if not (at_end and braces_changed) and line_start not in reported_lines:
-                diagnostics.append(syntax_error(failure, text))
+                diagnostics.append(finding)
                 reported_lines.add(line_start)
             if at_end:
                 return None, diagnostics
-            unclosed = _unclosed_before(failure)
-            if unclosed is not None and unclosed > 0 and text[unclosed - 1] in " \t":
-                # Put the missing '}' in the blank before the keyword: offsets stay as they are.
-                text = text[:unclosed - 1] + "}" + text[unclosed:]
+            if repair is not None:
+                text = repair.text if repair.text is not None else text
+                braces_changed |= repair.braces_changed
+                if repair.token is not None:
+                    forced[repair.token[2]] = repair.token
                 continue
-            line_end = text.find("\n", failure.offset)
-            line_end = len(text) if line_end < 0 else line_end
-            blanked = text[line_start:line_end]
-            if not blanked.strip():
+            blanked = _blank_line(text, failure.offset)
+            if blanked == text:
                 return None, diagnostics
-            braces_changed |= blanked.count("{") != blanked.count("}")
-            text = text[:line_start] + " " * len(blanked) + text[line_end:]
+            braces_changed |= _brace_balance(text) != _brace_balance(blanked)
+            text = blanked
     return None, diagnostics
+
+
+def _blank_line(text: str, offset: int) -> str:
+    """The text with the line holding `offset` blanked (offsets kept)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    line_end = len(text) if line_end < 0 else line_end
+    return text[:line_start] + " " * (line_end - line_start) + text[line_end:]
+
+
+def _brace_balance(text: str) -> int:
+    return text.count("{") - text.count("}")
+
+
+class Repair(NamedTuple):
+    """How parse() goes on after a syntax error, when it knows better than blanking the line."""
+
+    finding: Diagnostic | None  # None: syntax_error's own words
+    text: str | None = None  # the text changed, offsets kept; None: unchanged
+    token: tuple | None = None  # a token the lexer reads at its offset instead of what is there
+    braces_changed: bool = False
+
+
+_LINE_TAIL = re.compile(r"(.*?)[\s}\]]*\Z")
+_CLUSTER_ITEMS = {"heartbeat", "node", "network", "link", "resource_group", "event", "accept"}
+# A string that swallowed the next attribute: its closing quote is missing, so the one that opens
+# the next value closes it ("/opt/a/start  stop = ").
+_SWALLOWED = re.compile(r'"((?:[^"\\]|\\.)*?)(\s+)([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*"\Z')
+
+
+def _repair(failure: SyntaxFailure, text: str) -> Repair | None:
+    """The repair of a syntax error that has a known cause, or None (parse() blanks the line)."""
+    found = failure.found
+    previous = failure.stack[-1] if failure.stack else None
+    if failure.expected == {"$END"} and found is not None:
+        return _after_the_cluster(failure, text)
+    if found is not None and found[1] == '"' and "STRING" in failure.expected:
+        line_end = text.find("\n", found[2])
+        line_end = len(text) if line_end < 0 else line_end
+        # Closed before what ends the line's block or list ("/etc/k }"), else at the line's end.
+        body = _LINE_TAIL.match(text, found[2] + 1, line_end).group(1).rstrip("\\")
+        # Read as if closed at the end of its line: the attribute is there, and nothing is missing.
+        return Repair(None, token=("STRING", f'"{body}"', found[2], found[2] + 1 + len(body)))
+    if type(previous) is tuple and previous[0] == "STRING" and failure.offset == previous[3]:
+        swallowed = _SWALLOWED.match(previous[1])
+        if swallowed:
+            body, name = swallowed.group(1), swallowed.group(3)
+            return Repair(
+                error("HA001", Span(previous[2], previous[2] + 1),
+                      f"syntax error: this string is not closed: its closing quote is missing, so it runs on over "
+                      f"'{name} =' to the quote that opens the next value", f'close the string before \'{name}\''),
+                token=("STRING", f'"{body}"', previous[2], previous[2] + 1 + len(body)))
+    unclosed = _unclosed_before(failure)
+    if unclosed is not None:
+        if unclosed > 0 and text[unclosed - 1] in " \t":
+            # Put the missing '}' in the blank before the keyword: offsets stay as they are.
+            return Repair(None, text=text[:unclosed - 1] + "}" + text[unclosed:])
+        return None
+    misspelt = _misspelt_keyword(failure, text)
+    if (misspelt is None and found is not None and found[0] == "WORD"
+            and table_parser().any_token(text, found[2]) is None):
+        # Something no token can start with (a stray '@', a NUL): blank it alone, the rest of its line is read.
+        blanked = text[:found[2]] + " " * (found[3] - found[2]) + text[found[3]:]
+        return Repair(None, text=blanked, braces_changed=_brace_balance(found[1]) != 0)
+    if misspelt is not None:
+        word, keyword = misspelt
+        finding = None
+        if word is not found:  # a word taken for an attribute's key, '=' missing after it
+            finding = error("HA001", Span(word[2], word[3]),
+                            f"syntax error: '{word[1]}' is neither an attribute (no '=' follows it) nor a keyword "
+                            f"here", f"did you mean '{keyword}'?")
+        return Repair(finding, token=(keyword.upper(), keyword, word[2], word[3]))
+    return None
+
+
+def _after_the_cluster(failure: SyntaxFailure, text: str) -> Repair | None:
+    """Text after the cluster's '}': a second cluster, an extra '}', or the cluster closed too early."""
+    found = failure.found
+    first = failure.stack[0]
+    if found[1] == "cluster":
+        rest = re.sub(r"[^\n]", " ", text[found[2]:])
+        return Repair(
+            error("HA001", Span(found[2], found[3]), "syntax error: a file holds one cluster, and this is a second "
+                  "cluster block: it is not checked", "put each cluster in a file of its own",
+                  related=(Related(Span(first[2], first[3]), "the file's cluster"),)),
+            text=text[:found[2]] + rest, braces_changed=True)
+    closing = failure.stack[-1]
+    label = f"cluster {failure.stack[1][1]}"
+    if found[1] == "}":
+        return Repair(
+            error("HA001", Span(found[2], found[3]), f"syntax error: an extra '}}': '{label}' is closed already, "
+                  f"at line {_line_of(text, closing[2])}", "remove this '}'"),
+            text=text[:found[2]] + " " + text[found[3]:], braces_changed=True)
+    if found[1] in _CLUSTER_ITEMS and not text[text.rfind("\n", 0, closing[2]) + 1:closing[2]].strip():
+        # The '}' stands on its own line: it is the cluster's, and the block was written after it.
+        return Repair(
+            error("HA001", Span(found[2], found[3]),
+                  f"syntax error: '{found[1]}' comes after the end of '{label}' (its '}}' at line "
+                  f"{_line_of(text, closing[2])}): every block goes inside the cluster",
+                  "move it before the cluster's closing '}'"),
+            text=_blank_line(text, found[2]))
+    if found[1] in _CLUSTER_ITEMS:
+        return Repair(
+            error("HA001", Span(closing[2], closing[3]),
+                  f"syntax error: an extra '}}': it closes '{label}' opened at line {_line_of(text, first[2])}, "
+                  f"but the cluster goes on ('{found[1]}' at line {_line_of(text, found[2])})",
+                  "remove this '}', or the '{' it was meant to close is missing"),
+            text=text[:closing[2]] + " " + text[closing[3]:], braces_changed=True)
+    return None
+
+
+def _misspelt_keyword(failure: SyntaxFailure, text: str) -> tuple[tuple, str] | None:
+    """(the word, the keyword it is a misspelling of), where reading the keyword there lets the parse go on.
+
+    The word is where the parser failed (`resource_grp billing {` in the cluster), or just before it,
+    read as an attribute's key where a block may start too (`aplication app {` in a group)."""
+    found = failure.found
+    if found is not None and found[0] in ("NAME", "WORD"):
+        keyword = _close_keyword(found, failure.rows, text)
+        if keyword is not None:
+            return found, keyword
+    previous = failure.stack[-1] if failure.stack else None
+    if failure.expected == {"EQUAL"} and type(previous) is tuple and previous[0] == "NAME":
+        keyword = _close_keyword(previous, failure.rows[:-1], text)
+        if keyword is not None:
+            return previous, keyword
+    return None
+
+
+def _close_keyword(word: tuple, rows: list, text: str) -> str | None:
+    """The keyword accepted in the states `rows` that `word` misspells, if the text after it then reads on."""
+    keywords = [name.lower() for name in TableParser.expected(rows[-1])
+                if name.isupper() and name not in TERMINAL_WORDS and _would_shift(rows, name)]
+    for keyword in difflib.get_close_matches(word[1], keywords, n=1):
+        after = _shift_row(rows, keyword.upper())
+        if after is not None and after is not _COMPLETE and after[_LEXER](text, word[3]) is not None:
+            return keyword
+    return None
 
 
 def _open_blocks(stack: list) -> list[tuple[str, int]]:
@@ -481,14 +647,14 @@ def syntax_error(failure: SyntaxFailure, text: str) -> Diagnostic:
             message = f"expected {closing}; found {found}"
     else:
         message = f"expected {_describe_expected(expected) or 'nothing more'}; found {found}"
-    if failure.found is not None and failure.found[0] in ("NAME", "WORD"):
-        keywords = [name.lower() for name in expected if name.isupper() and name.replace("_", "").isalpha()
-                    and name not in TERMINAL_WORDS]
-        close = difflib.get_close_matches(failure.found[1], keywords, n=1)
-        previous = failure.stack[-1] if failure.stack else None
-        if close:
-            hint = f"did you mean '{close[0]}'?"
-        elif expected == {"EQUAL"} and type(previous) is tuple and previous[0] == "NAME":
-            message = f"expected '=' after '{previous[1]}'; found {found}"
-            hint = "attributes are written key = value"
+    misspelt = _misspelt_keyword(failure, text)
+    previous = failure.stack[-1] if failure.stack else None
+    if misspelt is not None and misspelt[0] is failure.found:
+        hint = f"did you mean '{misspelt[1]}'?"
+    elif failure.found is not None and failure.found[1] == '"':
+        hint = 'close the string with " on its line'
+    elif (failure.found is not None and failure.found[0] in ("NAME", "WORD") and expected == {"EQUAL"}
+          and type(previous) is tuple and previous[0] == "NAME"):
+        message = f"expected '=' after '{previous[1]}'; found {found}"
+        hint = "attributes are written key = value"
     return error("HA001", span, f"syntax error: {message}", hint)

@@ -108,3 +108,46 @@ def test_node_side_code_parses_as_python_3_9(module):
     ast.parse(source, feature_version=(3, 9))
     stub = (ROOT / "halang/compile/templates/bundle_main.py").read_text()
     ast.parse(stub, feature_version=(3, 6))  # it must get far enough to say "needs 3.9" on older ones
+
+
+# The bundle's main, run as `python3 BUNDLE.pyz` runs it; it then says it returned and waits for a line
+# on stdin before the interpreter exits, so the test can close the reading end in between.
+RETURN_THEN_EXIT = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from runtime.__main__ import main
+code = main(["--bundle", sys.argv[1], "info", "--node", "alpha", "--json"])
+sys.stderr.write("returned\\n")
+sys.stderr.flush()
+sys.stdin.readline()
+sys.exit(code)
+"""
+
+
+def test_info_leaves_nothing_for_the_interpreter_to_write_at_exit(two_node_bundle):
+    child = subprocess.Popen([sys.executable, "-I", "-c", RETURN_THEN_EXIT, str(two_node_bundle)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stderr.readline() == b"returned\n"
+    assert child.stdout.read1(100).startswith(b"{")
+    child.stdout.close()  # the reader goes away, like `head` after its lines
+    child.stdin.write(b"\n")
+    child.stdin.close()
+    assert child.wait(timeout=60) == 0
+    assert child.stderr.read() == b""
+
+
+def test_info_to_a_reader_gone_before_it_writes_exits_0_quietly(two_node_bundle):
+    child = subprocess.Popen([sys.executable, "-I", str(two_node_bundle), "info", "--node", "alpha", "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()
+    assert child.wait(timeout=60) == 0
+    assert child.stderr.read() == b""
+
+
+def test_info_into_head_never_breaks(two_node_bundle):
+    # The race of `| head -20`: head may exit while the bundle still writes. Run it often enough to meet it.
+    script = (f'for i in $(seq 1 40); do "{sys.executable}" -I "{two_node_bundle}" info --node alpha --json '
+              '| head -20 >/dev/null; echo "${PIPESTATUS[0]}"; done')
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300)
+    assert set(result.stdout.split()) == {"0"}
+    assert result.stderr == ""

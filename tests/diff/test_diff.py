@@ -227,25 +227,25 @@ def write(tmp_path, name, text):
 def test_command_exit_codes(tmp_path):
     old = write(tmp_path, "old.ha", TWO_NODE)
     new = write(tmp_path, "new.ha", edit(TWO_NODE, "interval   = 500ms", "interval   = 1s"))
-    code, output = diff_command(old, old, "text")
+    code, output, _ = diff_command(old, old, "text")
     assert code == 0 and "No changes" in output and output.rstrip().endswith("0 cluster restart.")
-    code, output = diff_command(old, new, "text")
+    code, output, _ = diff_command(old, new, "text")
     assert code == 1 and "heartbeat: interval" in output
-    code, output = diff_command(old, new, "json")
+    code, output, _ = diff_command(old, new, "json")
     assert code == 1 and json.loads(output)["summary"]["live"] == 1
 
 
 def test_command_trouble_names_the_file_and_prints_its_errors(tmp_path):
     old = write(tmp_path, "old.ha", TWO_NODE)
     broken = write(tmp_path, "broken.ha", edit(TWO_NODE, "service_ips   = [ledger_svc]", "service_ips   = [nope]"))
-    code, output = diff_command(old, broken, "text")
-    assert code == 2
+    code, output, refused = diff_command(old, broken, "text")
+    assert code == 1 and refused
     assert "HA102" in output and "broken.ha" in output and "not compared" in output
-    code, output = diff_command(old, str(tmp_path / "missing.ha"), "text")
+    code, output, _ = diff_command(old, str(tmp_path / "missing.ha"), "text")
     assert code == 2 and "missing.ha: no such file" in output
     garbage = tmp_path / "garbage.pyz"
     garbage.write_bytes(b"not a zip")
-    code, output = diff_command(str(garbage), old, "text")
+    code, output, _ = diff_command(str(garbage), old, "text")
     assert code == 2 and "garbage.pyz" in output
 
 
@@ -255,7 +255,7 @@ def test_command_reads_bundles(tmp_path):
     same = write(tmp_path, "same.ha", TWO_NODE)
     changed = write(tmp_path, "changed.ha", edit(TWO_NODE, "miss_limit = 4", "miss_limit = 6"))
     assert diff_command(str(bundle), same, "text")[0] == 0
-    code, output = diff_command(str(bundle), changed, "text")
+    code, output, _ = diff_command(str(bundle), changed, "text")
     assert code == 1 and "heartbeat: miss_limit" in output
 
 

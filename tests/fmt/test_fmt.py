@@ -183,22 +183,21 @@ def test_windows_line_endings_become_unix_ones():
 def test_check_reports_a_file_that_would_change_and_leaves_it(tmp_path):
     path = tmp_path / "c.ha"
     path.write_text(MESSY)
-    code, output = fmt_command(str(path), check=True)
-    assert code == 1 and output == f"{path}: would reformat"
+    assert fmt_command(str(path), check=True) == (1, f"{path}: would reformat", False)
     assert path.read_text() == MESSY
 
 
 def test_rewrites_in_place_then_is_clean(tmp_path):
     path = tmp_path / "c.ha"
     path.write_text(MESSY)
-    assert fmt_command(str(path)) == (0, f"{path}: reformatted")
+    assert fmt_command(str(path)) == (0, f"{path}: reformatted", False)
     assert path.read_text() == EXPECTED
-    assert fmt_command(str(path), check=True) == (0, f"{path}: already formatted")
+    assert fmt_command(str(path), check=True) == (0, f"{path}: already formatted", False)
 
 
-def test_syntax_errors_and_missing_files_are_trouble(tmp_path):
+def test_syntax_errors_are_findings_and_missing_files_trouble(tmp_path):
     path = tmp_path / "bad.ha"
     path.write_text("cluster c {\n  node a {\n}\n")
-    code, output = fmt_command(str(path), check=True)
-    assert code == 2 and "HA001" in output and "not formatted" in output
+    code, output, refused = fmt_command(str(path), check=True)
+    assert code == 1 and refused and "HA001" in output and "not formatted" in output
     assert fmt_command(str(tmp_path / "none.ha"))[0] == 2

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from halang.diagnostics import SourceText
-from halang.graph import GraphError, graph_command, render_dot, render_svg
+from halang.graph import GraphError, graph_command, render_dot, render_image
 from halang.verify import verify_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def svg_words(svg: bytes) -> str:
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_every_example_draws_and_names_everything(path):
     cluster = cluster_of(path)
-    words = svg_words(render_svg(render_dot(cluster)))
+    words = svg_words(render_image(render_dot(cluster), "svg"))
     names = [node.name for node in cluster.nodes] + [group.name for group in cluster.groups]
     names += [f"network {network.name}" for network in cluster.networks] + [link.name for link in cluster.links]
     for name in names:
@@ -51,7 +51,7 @@ def test_every_example_draws_and_names_everything(path):
 @needs_dot
 def test_the_command_writes_svg_and_dot(tmp_path):
     example = str(ROOT / "examples" / "two_node_replace.ha")
-    assert graph_command(example, str(tmp_path / "c.svg")) == (0, f"wrote {tmp_path / 'c.svg'}")
+    assert graph_command(example, str(tmp_path / "c.svg")) == (0, f"wrote {tmp_path / 'c.svg'}", False)
     ET.parse(tmp_path / "c.svg")
     assert graph_command(example, str(tmp_path / "c.dot"))[0] == 0
     assert (tmp_path / "c.dot").read_text().startswith('graph "cluster:payments" {')
@@ -99,24 +99,35 @@ def test_a_component_that_is_not_one_is_refused(tmp_path):
     cluster = cluster_of(ROOT / "examples" / "two_node_replace.ha")
     with pytest.raises(GraphError, match="no node named 'charlie'"):
         render_dot(cluster, ["node:charlie"])
-    code, output = graph_command(str(ROOT / "examples" / "two_node_replace.ha"), str(tmp_path / "x.dot"),
-                                 ["nodes:alpha"])
+    code, output, _ = graph_command(str(ROOT / "examples" / "two_node_replace.ha"), str(tmp_path / "x.dot"),
+                                    ["nodes:alpha"])
     assert code == 2 and "not a component name" in output
+
+
+@needs_dot
+def test_the_command_writes_png(tmp_path):
+    example = str(ROOT / "examples" / "two_node_replace.ha")
+    assert graph_command(example, str(tmp_path / "c.png")).code == 0
+    data = (tmp_path / "c.png").read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width > 200 and height > 100, "a picture of the cluster, not an empty one"
 
 
 def test_the_command_refuses_other_outputs_and_files_with_errors(tmp_path):
     example = str(ROOT / "examples" / "two_node_replace.ha")
-    assert graph_command(example, str(tmp_path / "x.png"))[0] == 2
+    code, output, _ = graph_command(example, str(tmp_path / "x.jpg"))
+    assert code == 2 and ".png" in output
     broken = tmp_path / "broken.ha"
     broken.write_text("cluster c {\n  node a {\n}\n")
-    code, output = graph_command(str(broken), str(tmp_path / "x.dot"))
-    assert code == 2 and "HA001" in output and "not drawn" in output
+    code, output, refused = graph_command(str(broken), str(tmp_path / "x.dot"))
+    assert code == 1 and refused and "HA001" in output and "not drawn" in output
 
 
 def test_without_dot_the_message_says_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(GraphError, match="apt-get install graphviz"):
-        render_svg("graph { a }")
-    code, output = graph_command(str(ROOT / "examples" / "two_node_replace.ha"), str(tmp_path / "x.svg"))
+        render_image("graph { a }", "svg")
+    code, output, _ = graph_command(str(ROOT / "examples" / "two_node_replace.ha"), str(tmp_path / "x.svg"))
     assert code == 2 and "apt-get install graphviz" in output
     assert not (tmp_path / "x.svg").exists()

@@ -151,6 +151,8 @@ VALID = {
                                   " application a { monitor { } } requires { } }"),
     "crlf and form feeds": "cluster c {\r\n\tnode n {\f}\r\n  # note\r\n}\r\n",
     "trailing comments": "cluster c { }\n# one\n# two } {\n",
+    "accept with a scenario": cluster('accept HA306 "why" when ["node:a", "node:b",]\naccept HA301 "x" when []\n'
+                                      'accept HA302 "y" # c\n when # d\n [ "link:l" # e\n ]\nnode when { when_x = 1 }'),
 }
 
 GIVING_UP = {
@@ -159,6 +161,8 @@ GIVING_UP = {
     "unknown escape in a path": cluster(r'resource_group g { filesystem "/bad\q" { } }'),
     "keyword as the first attribute": cluster("heartbeat { node = 1 }"),
     "keyword after an attribute": cluster("link l { type = disk  node = 1 }"),
+    "when as a key": cluster("node n { when = 1 }"),
+    "nested list in a scenario": cluster('accept HA306 "why" when [["node:a"]]'),
 }
 
 INVALID = {
@@ -186,6 +190,9 @@ INVALID = {
     "string across a line": cluster('node n { a = "x\ny" }'),
     "vertical tab": cluster("node n {\v}"),
     "empty text": "",
+    "when without a list": cluster('accept HA306 "why" when "node:a"'),
+    "when without an accept": cluster('node n { } when ["node:n"]'),
+    "when run into its list": cluster('accept HA306 "why" whenever ["node:a"]'),
 }
 
 
@@ -300,6 +307,11 @@ def clusters(draw, strict: bool = True):
                 emit("service", draw(names), draw(st.sampled_from(LITERALS)))
             elif construct == "accept":
                 emit("accept", draw(st.sampled_from(["HA303", "HA601"])), draw(strings))
+                if draw(st.booleans()):
+                    emit("when", "[")
+                    for _ in range(draw(st.integers(0, 2))):
+                        emit(draw(strings), ",")
+                    emit("]")
             else:
                 emit(construct)
                 if construct == "filesystem":

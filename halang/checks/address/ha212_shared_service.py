@@ -1,6 +1,5 @@
 from halang.checks.registry import Check
-from halang.diagnostics import Related, Severity, Span
-from halang.syntax.ast import ListValue, Scalar
+from halang.diagnostics import Related, Severity
 
 
 class SharedService(Check):
@@ -60,7 +59,7 @@ class SharedService(Check):
         shared = {label: groups for label, groups in context.groups_using_service.items() if len(groups) > 1}
         if not shared:
             return
-        items = _service_ip_items(context.tree)
+        items = context.group_list_items("service_ips")
         for label, groups in shared.items():
             first = groups[0]
             first_span = items.get((first.name, label), first.span("service_ips"))
@@ -73,23 +72,3 @@ class SharedService(Check):
                     f"(and same_node_as = [{first.name}] if the two must stay together), or merge the groups",
                     related=(Related(first_span, f"first used here, by {first.name}"),))
 
-
-def _service_ip_items(tree) -> dict[tuple[str, str], Span]:
-    """(group, label) -> the span of the label in the group's service_ips list, as the model reads it.
-
-    The model keeps the first block of a group name and the first `service_ips` of a block, and
-    so does this index; within a list the first mention of a label counts.
-    """
-    found: dict[tuple[str, str], Span] = {}
-    seen_groups = set()
-    for block in tree.blocks_of("resource_group"):
-        if block.name is None or block.name.text in seen_groups:
-            continue
-        seen_groups.add(block.name.text)
-        attribute = next((a for a in block.attributes if a.key == "service_ips"), None)
-        if attribute is None or not isinstance(attribute.value, ListValue):
-            continue
-        for item in attribute.value.items:
-            if isinstance(item, Scalar):
-                found.setdefault((block.name.text, item.text), item.span)
-    return found

@@ -1,1 +1,1 @@
-"""Dependency and policy checks on resource groups: after, same/different node, startup policies (HA401 to HA405)."""
+"""Checks on resource groups: after, same/different node, startup policies, what groups hold (HA401 to HA407)."""

@@ -1,10 +1,10 @@
 import difflib
 
+from halang.acceptance import UNACCEPTABLE_PREFIXES
 from halang.checks.registry import Check, all_checks
 from halang.diagnostics import Severity
-
-# LANGUAGE.md: "Accepting a code of HA0xx or HA1xx, or a code that does not exist, is HA104."
-UNACCEPTABLE_PREFIXES = ("HA0", "HA1")
+from runtime.failures import FORMS, ComponentError, parse_component
+from runtime.snapshot import SnapshotError, load_snapshot
 
 
 class InvalidValue(Check):
@@ -30,7 +30,15 @@ class InvalidValue(Check):
       with `quorum = none`, which ignores it;
     - `accept` takes a code that exists and that can be accepted: syntax and
       name errors (HA0xx, HA1xx) leave the file not understood until they are
-      fixed, so they can never be accepted.
+      fixed, so they can never be accepted; the scenario of `accept ... when
+      [...]` names components of this cluster, written as the findings and
+      `halang simulate --fail` write them (`node:alpha`, `switch:sw1`).
+
+    One HA104 is a warning: an `accept ... when` that matches no finding. A
+    stale acceptance hides nothing today but would silently accept a
+    different failure tomorrow if the cluster changed to show it; it is
+    reported where that is certain (a static code, or an analysis that ran
+    to the end at that depth), to be corrected or removed.
 
     The value is left out and the attribute keeps its default, so the rest of
     the file is still checked.
@@ -46,6 +54,7 @@ class InvalidValue(Check):
           }
           resource_group app_a { nodes = [alpha, bravo]  fallover = next_node }
           accept HA102 "bravo is added next quarter"
+          accept HA306 "both down is a site outage" when ["node:alpha", "node:brovo"]
         }
 
     Good:
@@ -59,6 +68,7 @@ class InvalidValue(Check):
           }
           resource_group app_a { nodes = [alpha, bravo]  fallover = next_priority }
           accept HA601 "the heartbeat VLAN carries nothing else"
+          accept HA306 "both down is a site outage" when ["node:alpha", "node:bravo"]
         }
     """
 
@@ -68,9 +78,10 @@ class InvalidValue(Check):
     phase = "model"
 
     # Most HA104 findings come from the model builder; the accept lines are checked here,
-    # because only the registry knows which codes exist.
+    # because only the registry knows which codes exist and only the whole cluster its components.
     def run(self, context):
         codes = all_checks()
+        scenarios = []
         for accept in context.cluster.accepts:
             code = accept.code
             if code not in codes:
@@ -84,3 +95,28 @@ class InvalidValue(Check):
                 yield self.finding(accept.span("code"),
                                    f"{code} cannot be accepted: the file is not understood until it is fixed",
                                    f"fix what {code} reports and remove this accept line")
+            elif accept.when:
+                scenarios.append(accept)
+        if not scenarios:
+            return
+        try:
+            spec = load_snapshot(context.cluster.snapshot())
+        except SnapshotError:
+            return  # the model is incomplete where other findings say so: no component is certain
+        for accept in scenarios:
+            yield from self._scenario(accept, spec)
+
+    def _scenario(self, accept, spec):
+        """The scenario's components, read as `halang simulate --fail` reads them (runtime.failures)."""
+        for number, name in enumerate(accept.when):
+            span = accept.span(f"when[{number}]")
+            try:
+                component = parse_component(name, spec)
+            except ComponentError as exc:
+                message, _, suggestion = str(exc).partition("; ")
+                yield self.finding(span, f"accept {accept.code} when: {message}",
+                                   suggestion or f"components are named as in `halang simulate --fail`: {FORMS}")
+                continue
+            if component.text != name:
+                yield self.finding(span, f"accept {accept.code} when: write the component as '{component.text}'",
+                                   "findings name components exactly so, and a scenario matches them exactly")

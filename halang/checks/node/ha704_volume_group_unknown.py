@@ -10,8 +10,9 @@ class VolumeGroupUnknown(Check):
     not zoned or mapped to that node, or it was never imported there, the
     takeover stops at the volume groups and the group does not come up: the
     HACMP equivalent of a shared volume group not imported on the standby
-    node. `halang deploy` asks LVM on every node of each group before it
-    changes anything (`halang deploy --check` only asks).
+    node. `halang deploy` is not built yet, so no command reports HA704
+    today; once built, it will ask LVM on every node of each group before it
+    changes anything (and `halang deploy --check` will only ask).
 
     Fixes: present the shared disks to every node of the group's `nodes`
     list, import the volume group there if it was exported (`vgimport`), and

@@ -24,7 +24,10 @@ class UnsignedHeartbeats(Check):
 
     def run(self, context):
         heartbeat = context.cluster.heartbeat
-        if heartbeat.key_file is None:
+        # A key_file written but invalid (a relative path) is HA104's, not "there is no key_file".
+        written = any(attribute.key == "key_file" for block in context.tree.blocks_of("heartbeat")
+                      for attribute in block.attributes)
+        if heartbeat.key_file is None and not written:
             yield self.finding(heartbeat.span() if heartbeat.spans else context.cluster.span(),
                                "heartbeats and control messages are not authenticated: there is no key_file",
                                'add key_file = "/etc/halang/<cluster>.key" to the heartbeat block, '

@@ -1,47 +1,60 @@
 """The one placement function, and the pure findings computed on a placement.
 
-`place(cluster, failed, current=None)` says where every group runs under a
-set of failed components (LANGUAGE.md, "Placement"). The verifier calls it
-once per failure scenario from the startup placement; the runtime and
-`halang simulate` call it event by event with the placement they have.
+`transition(spec, current, before, after)` says where every group runs after
+one event: the cluster went from the failures `before` to the failures
+`after` (components that fail, and components that come back). The node
+engine calls it on every change of its view, `halang simulate` on every
+step, and the verifier, through `place`, once per failure scenario from the
+startup placement (LANGUAGE.md, "Placement"). `startup_placement` is the
+transition from every group offline and nothing running yet.
 
-Startup (`startup_placement`, and `place` with `current=None`), with nothing
-failed: `home_node` puts a group on its home node (the first of its list) if
-that node can host it, else leaves it offline; `first_available` on the
-first node of its list that can host it; `all_available` on every node of its
-list that can.
+A node is a *host* of a group when it can host it (`topology.can_host`) after
+the event; a *new host* when it is a host after the event and was not before
+(every host, at startup). Groups are taken in file order:
 
-After failures, from `current`:
-1. Groups are looked at in file order. A group offline in `current` stays
-   offline (the function cannot tell a group offline since startup from one
-   that went offline at an earlier event; both stay offline). A concurrent
-   group (`all_available`) keeps the instances whose node can still host
-   them and loses the others; it never gains instances. Any other group
-   whose node can still host it stays.
-2. The groups that must move are then taken in file order: `next_priority`
-   goes to the first node of its list that can host it (which may be one
-   earlier in the list than the node it leaves); `least_loaded` to the node
-   of its list that can host it with the most free cpu, then the most free
-   memory, then the earliest in the list; `bring_offline` goes offline; a
-   group no node can host goes offline.
-3. Free capacity is the node's capacity minus the requirements of the groups
-   on it: all groups (and concurrent instances) that stayed in step 1, plus
-   the groups already moved in step 2, `next_priority` ones included. A
-   missing capacity (or a missing cpu or memory in it) is unlimited, so two
-   unlimited nodes tie and the list order decides; a missing requirement is
-   zero. Free amounts are compared as they are (absolute, not as fractions),
-   and may be negative.
-4. `fallover` is ignored for concurrent groups (step 1 covers them).
+1. A group online on a host stays. A concurrent group (`all_available`)
+   keeps its instances on hosts, loses the others, and gains one on every
+   new host.
+2. An offline group comes online when it has a new host, by its startup
+   policy: `home_node` on its home node if that is a new host;
+   `first_available` on the first new host of its list. (A node that came
+   back takes it, as a joining PowerHA node acquires the groups it is first
+   for; a group kept offline while hosts were there, by `bring_offline`,
+   waits for one to come back.)
+3. `fallback = higher_priority`: a group that stays, when a new host comes
+   before its node in its list, returns to its first host: at once with no
+   `fallback_delay`, else the move is pending (`Step.pending`) and the
+   engine, which owns the clock, carries it out when the delay is over and
+   `fallback_moves` still lists it.
+4. The groups whose node can no longer host them move, in file order:
+   `next_priority` to the first host of their list (which may be earlier in
+   the list than the node left); `least_loaded` to the host with the most
+   free cpu, then the most free memory, then the earliest in the list;
+   `bring_offline` offline; a group with no host goes offline. Free capacity
+   is the capacity minus the requirements of the groups decided so far (all
+   of 1 to 3 and the groups moved before it in file order); a group still
+   to move counts nowhere. A missing capacity is unlimited (two unlimited
+   nodes tie and list order decides), a missing requirement zero.
+
 Capacity and dependencies never decide hosting: `node_load`,
-`overloaded_nodes`, `service_address_load` and `dependency_violations`
-report on a placement, and `fallback_moves` lists the fallbacks the runtime
-schedules (it owns the clock and the delay).
+`overloaded_nodes`, `address_overloads` and `dependency_violations` report on
+a placement (HA502, HA213, HA406).
 
-With `current=None`, `place` starts from the startup placement (with nothing
-failed), then applies `failed` as above; `place(cluster, ())` is the startup
-placement. Applying failures one at a time gives the same group placement as
-applying them at once for `next_priority` and `bring_offline` (hosting only
-shrinks as failures grow); for `least_loaded` the loads seen may differ.
+Failures only ever remove hosts (partitions only shrink, so quorum is only
+lost), so a failure event has no new host and steps 2 and 3 do nothing.
+Hence, for every group whose fallover is not `least_loaded`, failing the
+components of a scenario one event at a time, in any order and grouping,
+ends where failing them all at once does: a group that stays through the
+events stays at once; one that moves goes to the first host after each
+event, and the first host after the last event is the first host of the
+whole scenario. `least_loaded` choices depend on the loads seen at each
+event, so the verifier checks every order for them (docs/placement.md).
+
+Speed. A node that is not `degraded` (see `topology.Status`) hosts exactly
+the groups it hosts with nothing failed; `transition` only revisits the
+groups whose list names a node degraded before or after the event (and any
+group a given placement put on a node that could never host it), so one
+event costs what it touches, not the size of the cluster.
 
 Service addresses. A `Placement` also says, for each node and network (both
 `replace` and `alias`), which service addresses the node holds and on which
@@ -56,8 +69,7 @@ usable, else goes on the first usable adapter; one adapter may hold many.
 This assignment is bookkeeping for events and actuators; it never changes
 which node hosts a group.
 
-Numbers: cpu is `Decimal` throughout (exact sums), memory an int of bytes.
-"""
+Numbers: cpu is `Decimal` throughout (exact sums), memory an int of bytes."""
 
 from __future__ import annotations
 
@@ -93,7 +105,7 @@ class Placement:
     addresses are equal.
     """
 
-    __slots__ = ("groups", "_by_group", "_addresses", "_pending", "_by_holder")
+    __slots__ = ("groups", "_by_group", "_addresses", "_pending", "_by_holder", "_misplaced")
 
     def __init__(self, groups: Tuple[Tuple[str, Tuple[str, ...]], ...], addresses: Tuple[Holding, ...] = (),
                  pending: Optional[Callable[[], Tuple[Holding, ...]]] = None):
@@ -102,6 +114,7 @@ class Placement:
         object.__setattr__(self, "_addresses", None if pending is not None else tuple(addresses))
         object.__setattr__(self, "_pending", pending)
         object.__setattr__(self, "_by_holder", None)
+        object.__setattr__(self, "_misplaced", None)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("a Placement is immutable")
@@ -144,6 +157,21 @@ class Placement:
 
     def groups_on(self, node: str) -> Tuple[str, ...]:
         return tuple(name for name, nodes in self.groups if node in nodes)
+
+    def misplaced(self, spec: ClusterSpec) -> Tuple[int, ...]:
+        """Indexes of the groups on a node that cannot host them even with nothing failed (only a placement
+        given from outside has them); `transition` always revisits these. Computed once per spec."""
+        known = self._misplaced
+        if known is None or known[0] is not spec:
+            index, static = spec.group_index, spec.static_hosts
+            found = tuple(index[name] for name, nodes in self.groups
+                          if name in index and any(node not in static[name] for node in nodes))
+            known = (spec, found)
+            object.__setattr__(self, "_misplaced", known)
+        return known[1]
+
+
+OFFLINE = Placement(())  # every group offline: where `startup_placement` starts from
 
 
 class Move(NamedTuple):
@@ -220,94 +248,173 @@ class Event:
 # ------------------------------------------------------------------ placing
 
 
-def _hosts(cluster: ClusterSpec, status: Status, group: GroupSpec) -> List[str]:
+class Step(NamedTuple):
+    """What one transition decides: the placement, the fallbacks waiting for their delay, and the groups whose
+    nodes changed (file order)."""
+
+    placement: Placement
+    pending: Tuple[Move, ...]
+    changed: Tuple[str, ...] = ()
+
+
+def startup_placement(spec: ClusterSpec, status: StatusLike = ()) -> Placement:
+    """Where groups start (LANGUAGE.md, "Placement", first rule): every group offline, then every node
+    that can host one is new (`transition` with `before=None`)."""
+    return transition(spec, OFFLINE, None, status).placement
+
+
+def place(spec: ClusterSpec, failed: StatusLike = (), current: Optional[Placement] = None,
+          before: StatusLike = ()) -> Placement:
+    """Where every group runs once the components of `failed` are down, from `current` (None: from the startup
+    placement, with nothing failed), which ran while `before` was down (default: nothing).
+
+    The same as `transition(spec, current, before, failed).placement`: fallbacks with a delay are not applied.
+    """
+    if current is None:
+        current = startup_placement(spec)
+        before = ()
+    return transition(spec, current, before, failed).placement
+
+
+def transition(spec: ClusterSpec, current: Placement, before: Optional[StatusLike], after: StatusLike) -> Step:
+    """The placement after one event: the cluster went from `before` (None: nothing ran yet) to `after`.
+
+    See the module docstring for the rules; `before` is what tells a node that came back (a new host)
+    from one that could host all along.
+    """
+    new = assess(spec, after)
+    old = assess(spec, before) if before is not None else None
+    if old is None:
+        affected = range(len(spec.groups))
+    else:
+        changed = old.degraded | new.degraded
+        indexes = spec.group_index
+        touched = {indexes[name] for node in changed for name in spec.groups_by_node[node]}
+        touched.update(current.misplaced(spec))
+        affected = sorted(touched)
+    if not affected:
+        return Step(current, ())
+    now = current._by_group
+    chosen: Dict[str, Tuple[str, ...]] = {}
+    moving: List[GroupSpec] = []
+    pending: List[Move] = []
+    for number in affected:
+        group = spec.groups[number]
+        was = now.get(group.name, ())
+        hosts = _hosts(spec, new, group)
+        fresh = hosts if old is None else [node for node in hosts if not _hostable(spec, old, group, node)]
+        if group.concurrent:
+            chosen[group.name] = tuple(node for node in group.nodes
+                                       if node in fresh or (node in was and node in hosts))
+        elif not was:
+            chosen[group.name] = _come_online(group, fresh)
+        elif was[0] not in hosts:
+            moving.append(group)
+        elif group.fallback == "higher_priority" and hosts[0] != was[0] and _earlier(group, fresh, was[0]):
+            if group.fallback_delay_ms:
+                chosen[group.name] = was
+                pending.append(Move(group.name, was[0], hosts[0], group.fallback_delay_ms))
+            else:
+                chosen[group.name] = (hosts[0],)
+        else:
+            chosen[group.name] = was
+    if moving:
+        loads = _Loads(spec, now, chosen, {group.name for group in moving})
+        for group in moving:
+            hosts = _hosts(spec, new, group)
+            if not hosts or group.fallover == "bring_offline":
+                target: Tuple[str, ...] = ()
+            elif group.fallover == "next_priority":
+                target = (hosts[0],)
+            else:
+                target = (min(hosts, key=loads.least_loaded_key),)
+            chosen[group.name] = target
+            loads.add(group, target)
+    changed = [number for number in affected
+               if chosen[spec.groups[number].name] != now.get(spec.groups[number].name, ())]
+    if not changed:  # the same groups; the addresses may still move to other adapters
+        groups = current.groups
+    elif len(current.groups) == len(spec.groups):
+        listed = list(current.groups)
+        for number in changed:
+            name = spec.groups[number].name
+            listed[number] = (name, chosen[name])
+        groups = tuple(listed)
+    else:
+        groups = tuple((group.name, chosen.get(group.name, now.get(group.name, ()))) for group in spec.groups)
+    placement = Placement(groups, pending=lambda: _assign_addresses(spec, groups, new, current))
+    return Step(placement, tuple(pending), tuple(spec.groups[number].name for number in changed))
+
+
+def _come_online(group: GroupSpec, fresh: List[str]) -> Tuple[str, ...]:
+    """An offline group comes online when a node that can host it is new: by its startup policy."""
+    if not fresh:
+        return ()
+    if group.startup == "home_node":
+        return (group.nodes[0],) if fresh[0] == group.nodes[0] else ()
+    return (fresh[0],)
+
+
+def _earlier(group: GroupSpec, nodes: List[str], node: str) -> bool:
+    """Some node of `nodes` comes before `node` in the group's list."""
+    position = group.nodes.index(node)
+    return any(group.nodes.index(other) < position for other in nodes)
+
+
+def _hosts(spec: ClusterSpec, status: Status, group: GroupSpec) -> List[str]:
     """The nodes of the group's list that can host it (topology.can_host, inlined for speed)."""
-    return [node for node in group.nodes if _hostable(cluster, status, group, node)]
+    return [node for node in group.nodes if _hostable(spec, status, group, node)]
 
 
-def _hostable(cluster: ClusterSpec, status: Status, group: GroupSpec, node: str) -> bool:
-    if node not in status.runnable_nodes or node not in group.nodes:
+def _hostable(spec: ClusterSpec, status: Status, group: GroupSpec, node: str) -> bool:
+    if node not in status.degraded:
+        return node in spec.static_hosts[group.name]
+    if node not in status.runnable_nodes:
         return False
     usable = status.usable
-    for network in cluster.group_networks[group.name]:
+    for network in spec.group_networks[group.name]:
         if not usable.get((node, network)):
             return False
     return True
 
 
-def startup_placement(cluster: ClusterSpec) -> Placement:
-    """Where groups start with nothing failed (LANGUAGE.md, "Placement", first rule)."""
-    status = assess(cluster, ())
-    groups = []
-    for group in cluster.groups:
-        hosts = _hosts(cluster, status, group)
-        if group.startup == "all_available":
-            nodes = tuple(hosts)
-        elif group.startup == "first_available":
-            nodes = tuple(hosts[:1])
-        else:
-            nodes = (group.nodes[0],) if group.nodes and hosts and hosts[0] == group.nodes[0] else ()
-        groups.append((group.name, nodes))
-    placed = tuple(groups)
-    return Placement(placed, pending=lambda: _assign_addresses(cluster, placed, status, None))
+class _Loads:
+    """Free capacity while movers are placed: groups decided so far count, groups still to move count nowhere."""
+
+    def __init__(self, spec: ClusterSpec, now: Mapping[str, Tuple[str, ...]], chosen: Mapping[str, Tuple[str, ...]],
+                 leaving: set):
+        self.spec, self.now, self.chosen, self.leaving = spec, now, chosen, leaving
+        self.cache: Dict[str, Tuple[Decimal, int]] = {}
+
+    def load(self, node: str) -> Tuple[Decimal, int]:
+        found = self.cache.get(node)
+        if found is None:
+            cpu, memory = ZERO, 0
+            for name in self.spec.groups_by_node[node]:
+                if name in self.leaving and name not in self.chosen:
+                    continue
+                if node in self.chosen.get(name, self.now.get(name, ())):
+                    requires = self.spec.group(name).requires
+                    cpu += requires.cpu
+                    memory += requires.memory
+            self.cache[node] = found = (cpu, memory)
+        return found
+
+    def add(self, group: GroupSpec, nodes: Tuple[str, ...]) -> None:
+        for node in nodes:
+            if node in self.cache:
+                cpu, memory = self.cache[node]
+                self.cache[node] = (cpu + group.requires.cpu, memory + group.requires.memory)
+
+    def least_loaded_key(self, node: str) -> Tuple[Decimal, Decimal]:
+        # min() keeps the first of equal keys, which is the earliest in the group's list.
+        cpu, memory = self.load(node)
+        cap_cpu, cap_memory = _capacity(self.spec, node)
+        return (-(cap_cpu - cpu), -(cap_memory - memory))
 
 
-def place(cluster: ClusterSpec, failed: StatusLike = (), current: Optional[Placement] = None) -> Placement:
-    """Where every group runs under the failed components, from `current` (None: from the startup placement).
-
-    `failed` is component names, a `Down` or a `Status` (see runtime.topology).
-    """
-    status = assess(cluster, failed)
-    if current is None:
-        current = startup_placement(cluster)
-        if not status.down.failed:
-            return current
-    cpu: Dict[str, Decimal] = {name: ZERO for name in cluster.node_names}
-    memory: Dict[str, int] = {name: 0 for name in cluster.node_names}
-    now = current.as_dict()
-    chosen: Dict[str, Tuple[str, ...]] = {}
-    moving: List[Tuple[GroupSpec, List[str]]] = []
-    for group in cluster.groups:
-        was = now.get(group.name, ())
-        if not was:
-            chosen[group.name] = ()
-            continue
-        if group.concurrent:
-            kept = tuple(node for node in was if _hostable(cluster, status, group, node))
-        elif _hostable(cluster, status, group, was[0]):
-            kept = was[:1]
-        else:
-            moving.append((group, _hosts(cluster, status, group)))
-            continue
-        chosen[group.name] = kept
-        for node in kept:
-            cpu[node] += group.requires.cpu
-            memory[node] += group.requires.memory
-    for group, hosts in moving:
-        target: Optional[str] = None
-        if not hosts or group.fallover == "bring_offline":
-            target = None
-        elif group.fallover == "next_priority":
-            target = hosts[0]
-        else:
-            target = min(hosts, key=lambda node: _least_loaded_key(cluster, cpu, memory, node))
-        chosen[group.name] = () if target is None else (target,)
-        if target is not None:
-            cpu[target] += group.requires.cpu
-            memory[target] += group.requires.memory
-    groups = tuple((group.name, chosen[group.name]) for group in cluster.groups)
-    return Placement(groups, pending=lambda: _assign_addresses(cluster, groups, status, current))
-
-
-def _least_loaded_key(cluster: ClusterSpec, cpu: Mapping[str, Decimal], memory: Mapping[str, int],
-                      node: str) -> Tuple[Decimal, Decimal]:
-    # min() keeps the first of equal keys, which is the earliest in the group's list.
-    cap_cpu, cap_memory = _capacity(cluster, node)
-    return (-(cap_cpu - cpu[node]), -(cap_memory - memory[node]))
-
-
-def _capacity(cluster: ClusterSpec, node: str) -> Tuple[Decimal, Decimal]:
-    capacity = cluster.node(node).capacity
+def _capacity(spec: ClusterSpec, node: str) -> Tuple[Decimal, Decimal]:
+    capacity = spec.node(node).capacity
     if capacity is None:
         return UNLIMITED, UNLIMITED
     return (UNLIMITED if capacity.cpu is None else capacity.cpu,
@@ -438,102 +545,137 @@ def placement_to_json(placement: Placement) -> Dict[str, Any]:
 # ------------------------------------------------------------------ findings on a placement
 
 
-def node_load(cluster: ClusterSpec, placement: Placement) -> Dict[str, Tuple[Decimal, int]]:
-    """Every node (file order) -> (cpu, memory) the groups placed on it require (each concurrent instance counts)."""
-    cpu: Dict[str, Decimal] = {name: ZERO for name in cluster.node_names}
-    memory: Dict[str, int] = {name: 0 for name in cluster.node_names}
-    for name, nodes in placement.groups:
-        requires = cluster.group(name).requires
-        for node in nodes:
-            cpu[node] += requires.cpu
-            memory[node] += requires.memory
-    return {name: (cpu[name], memory[name]) for name in cluster.node_names}
+def node_load(spec: ClusterSpec, placement: Placement,
+              nodes: Optional[Sequence[str]] = None) -> Dict[str, Tuple[Decimal, int]]:
+    """Node -> (cpu, memory) the groups placed on it require (each concurrent instance counts), for `nodes`
+    (default: every node, file order)."""
+    result = {}
+    for node in spec.node_names if nodes is None else nodes:
+        cpu, memory = ZERO, 0
+        for name in spec.groups_by_node[node]:
+            if node in placement.nodes(name):
+                requires = spec.group(name).requires
+                cpu += requires.cpu
+                memory += requires.memory
+        result[node] = (cpu, memory)
+    return result
 
 
-def overloaded_nodes(cluster: ClusterSpec, placement: Placement) -> Tuple[str, ...]:
-    """The nodes (file order) whose placed groups require more cpu or memory than the node's capacity."""
+def overloaded_nodes(spec: ClusterSpec, placement: Placement,
+                     nodes: Optional[Sequence[str]] = None) -> Tuple[str, ...]:
+    """The nodes (of `nodes`, default all, in that order) whose placed groups require more cpu or memory than
+    the node's capacity."""
     over = []
-    for name, (cpu, memory) in node_load(cluster, placement).items():
-        capacity = cluster.node(name).capacity
-        if capacity is None:
+    for name in spec.node_names if nodes is None else nodes:
+        capacity = spec.node(name).capacity
+        if capacity is None or (capacity.cpu is None and capacity.memory is None):
             continue
+        cpu, memory = node_load(spec, placement, (name,))[name]
         if (capacity.cpu is not None and cpu > capacity.cpu) or (capacity.memory is not None
                                                                   and memory > capacity.memory):
             over.append(name)
     return tuple(over)
 
 
-def service_address_load(cluster: ClusterSpec, placement: Placement,
-                         failed: StatusLike = ()) -> Dict[Tuple[str, str], Tuple[int, int]]:
+def placed_services(spec: ClusterSpec, placement: Placement, node: str, network: str) -> Tuple[str, ...]:
+    """The service labels of `network` placed on the node, one per distinct address, in the network's order."""
+    seen: Dict[Tuple[int, int], str] = {}
+    for name in spec.groups_by_node[node]:
+        if node not in placement.nodes(name):
+            continue
+        for label in spec.group(name).service_ips:
+            service = spec.service(label)
+            if service.network == network:
+                key = (service.version, service.value)
+                if key not in seen or spec.service_index[label] < spec.service_index[seen[key]]:
+                    seen[key] = label
+    return tuple(sorted(seen.values(), key=spec.service_index.__getitem__))
+
+
+def service_address_load(spec: ClusterSpec, placement: Placement, failed: StatusLike = (),
+                         pairs: Optional[Sequence[Tuple[str, str]]] = None) -> Dict[Tuple[str, str], Tuple[int, int]]:
     """(node, replace network) -> (distinct service addresses of that network placed on the node,
     its usable adapters there: up, on an up switch, boot and standby alike).
 
-    Only pairs where the node holds at least one address; HA213 is `held > usable`. Nodes and
-    networks come in file order.
+    For `pairs`, or by default every pair where the node holds at least one address, nodes and networks in
+    file order. HA213 is `held > usable`.
     """
-    status = assess(cluster, failed)
-    held: Dict[Tuple[str, str], set] = {}
-    for name, nodes in placement.groups:
-        for label in cluster.group(name).service_ips:
-            service = cluster.service(label)
-            if cluster.network(service.network).ipat != "replace":
-                continue
-            for node in nodes:
-                held.setdefault((node, service.network), set()).add((service.version, service.value))
-    result = {}
-    for node, network in sorted(held, key=lambda key: (cluster.node_index[key[0]], cluster.network_index[key[1]])):
-        result[(node, network)] = (len(held[(node, network)]), len(status.usable_adapters(node, network)))
-    return result
+    status = assess(spec, failed)
+    if pairs is None:
+        found = set()
+        for name, nodes in placement.groups:
+            for label in spec.group(name).service_ips:
+                network = spec.service(label).network
+                if spec.network(network).ipat == "replace":
+                    found.update((node, network) for node in nodes)
+        pairs = sorted(found, key=lambda key: (spec.node_index[key[0]], spec.network_index[key[1]]))
+    return {(node, network): (len(placed_services(spec, placement, node, network)),
+                              len(status.usable_adapters(node, network)))
+            for node, network in pairs}
 
 
-def address_overloads(cluster: ClusterSpec, placement: Placement, failed: StatusLike = ()) -> Tuple[Tuple[str, str], ...]:
+def address_overloads(spec: ClusterSpec, placement: Placement, failed: StatusLike = (),
+                      pairs: Optional[Sequence[Tuple[str, str]]] = None) -> Tuple[Tuple[str, str], ...]:
     """The (node, replace network) pairs holding more service addresses than usable adapters (HA213)."""
-    return tuple(key for key, (held, usable) in service_address_load(cluster, placement, failed).items()
+    return tuple(key for key, (held, usable) in service_address_load(spec, placement, failed, pairs).items()
                  if held > usable)
 
 
-def dependency_violations(cluster: ClusterSpec, placement: Placement) -> Tuple[Violation, ...]:
-    """The dependencies the placement breaks, groups in file order, then as written:
+def dependency_violations(spec: ClusterSpec, placement: Placement,
+                          groups: Optional[Sequence[str]] = None) -> Tuple[Violation, ...]:
+    """The dependencies the placement breaks, for `groups` (default all, file order), each as written
+    (docs/placement.md, "Dependencies"). Only a group that is online breaks one:
     - after: the group is online while a parent is offline;
-    - same_node_as: both online, on different nodes (for concurrent groups: different node sets);
+    - same_node_as: the group is online on a node where the other is not (offline included: like a
+      mandatory colocation in Pacemaker, a group may only run where the other runs);
     - different_node_from: both online and sharing a node.
-    One offline side never breaks a location dependency.
     """
     found = []
-    nodes = placement.as_dict()
-    for group in cluster.groups:
-        mine = nodes.get(group.name, ())
+    for name in [group.name for group in spec.groups] if groups is None else groups:
+        group = spec.group(name)
+        mine = placement.nodes(name)
         if not mine:
             continue
         for parent in group.after:
-            if not nodes.get(parent):
-                found.append(Violation("after", group.name, parent))
+            if not placement.nodes(parent):
+                found.append(Violation("after", name, parent))
         for other in group.same_node_as:
-            theirs = nodes.get(other, ())
-            if theirs and set(theirs) != set(mine):
-                found.append(Violation("same_node_as", group.name, other))
+            theirs = placement.nodes(other)
+            if any(node not in theirs for node in mine):
+                found.append(Violation("same_node_as", name, other))
         for other in group.different_node_from:
-            theirs = nodes.get(other, ())
-            if set(theirs) & set(mine):
-                found.append(Violation("different_node_from", group.name, other))
+            theirs = placement.nodes(other)
+            if any(node in theirs for node in mine):
+                found.append(Violation("different_node_from", name, other))
     return tuple(found)
 
 
-def fallback_moves(cluster: ClusterSpec, placement: Placement, failed: StatusLike = ()) -> Tuple[Move, ...]:
+def fallback_moves(spec: ClusterSpec, placement: Placement, failed: StatusLike = ()) -> Tuple[Move, ...]:
     """Groups with `fallback = higher_priority` online on a node later in their list than the first node
-    that can host them now: the move back to that node, with the delay to wait (the runtime keeps time)."""
-    status = assess(cluster, failed)
+    that can host them now: the move back to that node, with its delay. The runtime calls this when a
+    pending fallback's delay is over, to check that it still holds; `transition` decides when one starts."""
+    status = assess(spec, failed)
     moves = []
-    for group in cluster.groups:
+    for group in spec.groups:
         if group.fallback != "higher_priority" or group.concurrent:
             continue
         nodes = placement.nodes(group.name)
         if len(nodes) != 1:
             continue
-        hosts = _hosts(cluster, status, group)
+        hosts = _hosts(spec, status, group)
         if hosts and group.nodes.index(hosts[0]) < group.nodes.index(nodes[0]):
             moves.append(Move(group.name, nodes[0], hosts[0], group.fallback_delay_ms))
     return tuple(moves)
+
+
+def apply_moves(spec: ClusterSpec, placement: Placement, moves: Sequence[Move], failed: StatusLike = ()) -> Placement:
+    """The placement with the fallbacks `moves` carried out (each from its source to its target)."""
+    if not moves:
+        return placement
+    target = {move.group: (move.target,) for move in moves}
+    groups = tuple((name, target.get(name, nodes)) for name, nodes in placement.groups)
+    status = assess(spec, failed)
+    return Placement(groups, pending=lambda: _assign_addresses(spec, groups, status, placement))
 
 
 # ------------------------------------------------------------------ events

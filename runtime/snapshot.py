@@ -257,6 +257,11 @@ class ClusterSpec:
     adapters_by_node: Mapping[str, Tuple[AdapterSpec, ...]] = _index()
     group_networks: Mapping[str, Tuple[str, ...]] = _index()  # the networks of a group's service addresses
     domain_nodes: Mapping[str, Tuple[str, ...]] = _index()
+    groups_by_node: Mapping[str, Tuple[str, ...]] = _index()  # node -> the groups whose list names it, file order
+    # group -> the nodes of its list with an adapter on every network it needs: who can host it with nothing failed
+    static_hosts: Mapping[str, FrozenSet[str]] = _index()
+    # Structures other runtime modules derive from the spec once and keep (heartbeat media, ...).
+    derived: Dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def node(self, name: str) -> NodeSpec:
         return self.node_by_name[name]
@@ -530,7 +535,6 @@ def load_snapshot(data: Any) -> ClusterSpec:
         raise SnapshotError(f"format: this runtime reads snapshot format {FORMAT_VERSION}, not {version!r}")
     heartbeat = _heartbeat(obj.data["heartbeat"])
     nodes = tuple(_node(item, path) for item, path in obj.objects("nodes"))
-    node_by_name = _unique([(node.name, node) for node in nodes], "nodes", "node")
     node_index = {node.name: number for number, node in enumerate(nodes)}
     networks = tuple(_network(item, path) for item, path in obj.objects("networks"))
     links = tuple(_link(item, path, node_index) for item, path in obj.objects("links"))
@@ -545,6 +549,18 @@ def load_snapshot(data: Any) -> ClusterSpec:
         raw = _Object(item, path, ACCEPT_KEYS)
         accepts.append(AcceptSpec(code=raw.text("code"), reason=raw.text("reason")))
 
+    return make_spec(obj.text("name"), heartbeat, nodes, networks, links, groups, tuple(events), tuple(accepts))
+
+
+def make_spec(name: str, heartbeat: HeartbeatSpec, nodes: Tuple[NodeSpec, ...], networks: Tuple[NetworkSpec, ...],
+              links: Tuple[LinkSpec, ...], groups: Tuple[GroupSpec, ...], events: Tuple[EventSpec, ...] = (),
+              accepts: Tuple[AcceptSpec, ...] = ()) -> ClusterSpec:
+    """A `ClusterSpec` with its indexes, from specs built by `load_snapshot` or straight from halang's model.
+
+    SnapshotError for a duplicate name or a reference to a name that is not defined.
+    """
+    node_by_name = _unique([(node.name, node) for node in nodes], "nodes", "node")
+    node_index = {node.name: number for number, node in enumerate(nodes)}
     network_by_name = _unique([(network.name, network) for network in networks], "networks", "network")
     link_by_name = _unique([(link.name, link) for link in links], "links", "link")
     group_by_name = _unique([(group.name, group) for group in groups], "groups", "group")
@@ -557,15 +573,19 @@ def load_snapshot(data: Any) -> ClusterSpec:
         for line, adapter in enumerate(network.adapters):
             if adapter.node not in node_by_name:
                 raise SnapshotError(f"networks[{number}].adapters[{line}].node: names no node '{adapter.node}'")
+    for number, link in enumerate(links):
+        for node in link.nodes:
+            if node not in node_by_name:
+                raise SnapshotError(f"links[{number}].devices: names no node '{node}'")
     if heartbeat.tie_breaker is not None and heartbeat.tie_breaker not in link_by_name:
         raise SnapshotError(f"heartbeat.tie_breaker: names no link '{heartbeat.tie_breaker}'")
     for number, group in enumerate(groups):
         for key, known, what in (("nodes", node_by_name, "node"), ("service_ips", service_by_name, "service label"),
                                  ("after", group_by_name, "group"), ("same_node_as", group_by_name, "group"),
                                  ("different_node_from", group_by_name, "group")):
-            for position, name in enumerate(getattr(group, key)):
-                if name not in known:
-                    raise SnapshotError(f"groups[{number}].{key}[{position}]: names no {what} '{name}'")
+            for position, item in enumerate(getattr(group, key)):
+                if item not in known:
+                    raise SnapshotError(f"groups[{number}].{key}[{position}]: names no {what} '{item}'")
 
     switches: Dict[str, None] = {}
     for adapter in adapters:
@@ -577,10 +597,21 @@ def load_snapshot(data: Any) -> ClusterSpec:
     adapters_by_node: Dict[str, List[AdapterSpec]] = {node.name: [] for node in nodes}
     for adapter in adapters:
         adapters_by_node[adapter.node].append(adapter)
+    group_networks = {group.name: tuple(dict.fromkeys(service_by_name[label].network for label in group.service_ips))
+                      for group in groups}
+    on_network = {(adapter.node, adapter.network) for adapter in adapters}
+    groups_by_node: Dict[str, List[str]] = {node.name: [] for node in nodes}
+    static_hosts = {}
+    for group in groups:
+        for node in group.nodes:
+            groups_by_node[node].append(group.name)
+        needs = group_networks[group.name]
+        static_hosts[group.name] = frozenset(node for node in group.nodes
+                                             if all((node, network) in on_network for network in needs))
 
     return ClusterSpec(
-        format=version, name=obj.text("name"), heartbeat=heartbeat, nodes=nodes, networks=networks, links=links,
-        groups=groups, events=tuple(events), accepts=tuple(accepts),
+        format=FORMAT_VERSION, name=name, heartbeat=heartbeat, nodes=nodes, networks=networks, links=links,
+        groups=groups, events=events, accepts=accepts,
         node_names=tuple(node.name for node in nodes), adapters=adapters, switches=tuple(switches),
         domains=tuple(domain_nodes),
         node_index=MappingProxyType(node_index), node_by_name=MappingProxyType(node_by_name),
@@ -593,8 +624,8 @@ def load_snapshot(data: Any) -> ClusterSpec:
         service_index=MappingProxyType({name: number for number, name in enumerate(service_by_name)}),
         adapter_by_key=MappingProxyType(adapter_by_key),
         adapters_by_node=MappingProxyType({name: tuple(items) for name, items in adapters_by_node.items()}),
-        group_networks=MappingProxyType({group.name: tuple(dict.fromkeys(service_by_name[label].network
-                                                                         for label in group.service_ips))
-                                         for group in groups}),
+        group_networks=MappingProxyType(group_networks),
         domain_nodes=MappingProxyType({name: tuple(items) for name, items in domain_nodes.items()}),
+        groups_by_node=MappingProxyType({name: tuple(items) for name, items in groups_by_node.items()}),
+        static_hosts=MappingProxyType(static_hosts),
     )

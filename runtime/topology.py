@@ -1,27 +1,30 @@
 """Who hears whom, who may run groups, who can host a group (LANGUAGE.md).
 
-Hearing:
-- Two adapters hear each other when both are up, their nodes are up, both
-  switches are up, and they are on the same network and the same subnet:
-  equal `(IP version, network address, prefix)`, so 10.0.0.1/24 and
-  10.0.0.2/25 do not hear each other. The switches of one network are taken
-  to be interconnected. Service addresses add no path. Adapters are bucketed
-  by `(network, subnet)`, so this is linear in the number of adapters.
-- Two nodes hear each other over a link when the link is up, both nodes are
-  up, are named by the link, and for a `disk` link both connections
-  (linkends) are up. A disk link joins every such node at once.
-- Partitions are the connected components of the live nodes (union-find).
-  Each partition is a tuple of node names in file order; partitions are
-  ordered by their first node.
+`view(spec, live, heard, tie_reach)` is the one definition of membership:
+the live nodes, the heartbeat paths heard between them (see `paths`) and the
+nodes that reach the tie-breaker disk make partitions, and quorum says which
+partitions may run groups. The node engine calls it with the paths its
+failure detector hears; the verifier and `halang simulate` call `assess`,
+which is the view of the paths a set of failures leaves alive:
 
-Who may run groups (`quorum_partitions`):
+- the live nodes are those no failure takes down;
+- a path is alive when both its ends work (`paths.end_works`); every pair of
+  working ends of one medium is an alive path, so joining each medium's
+  working ends gives exactly the partitions of all alive paths (a test holds
+  `assess` equal to `view` of the alive paths listed one by one);
+- the tie-breaker is reached by the live nodes whose connection to the
+  `tie_breaker` disk is up, while that link is up.
+
+Partitions are the connected components of the live nodes, each a tuple in
+file order, ordered by their first node. A node that hears nobody is a
+partition of one.
+
+Who may run groups (`quorum_holds`):
 - `quorum = none`: every partition.
-- `quorum = majority`: a partition whose size is more than half of ALL nodes
-  in the file, or exactly half while it holds the tie-breaker.
-- The tie-breaker is held by the partition with a node that is up, named by
-  the `tie_breaker` link and connected to it (for a disk: its linkend up),
-  while that link is up. At most one partition can hold it, since the nodes
-  reaching one disk hear each other through it. A tie-breaker naming a
+- `quorum = majority`: a partition holding more than half of ALL nodes in
+  the file, or exactly half while it holds the tie-breaker (a node of it
+  reaches the tie-breaker disk). At most one partition can: two that both
+  reach the disk hear each other through it. A tie-breaker naming a
   point-to-point link (HA104, an error) is read the same way: a live node on
   the live link holds it.
 
@@ -29,23 +32,46 @@ Who can host a group (`can_host`): the node is in the group's list, up, in
 a partition that may run groups, and for each of the group's service
 addresses has a usable adapter (up, node up, switch up) on that address's
 network. Under `replace` boot and standby adapters both count; under
-`alias` every adapter is a boot adapter; either way any usable adapter of
-the node on that network counts. Capacity and dependencies are not looked at.
+`alias` every adapter is a boot adapter. Capacity and dependencies are not
+looked at.
 
-The functions take the failed components as names, as `Down` from
-`failures.expand`, or (`can_host`, `hosts`) as a `Status` from `assess`,
-which computes everything once for one failure set.
+`Status` holds everything about one failure set, computed once by `assess`.
+Its `degraded` nodes are those down, without quorum, or with an adapter that
+is not usable; any other node can host exactly the groups it can host with
+nothing failed (`ClusterSpec.static_hosts`), which lets placement skip the
+groups a scenario does not touch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 
 from runtime.failures import Down, FailedLike, expand
+from runtime.paths import End, Path, end_works, media
+from runtime.sets import DisjointSets
 from runtime.snapshot import AdapterSpec, ClusterSpec, GroupSpec
 
 Partition = Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class View:
+    """What a set of heard paths says: the partitions, and which of them may run groups."""
+
+    partitions: Tuple[Partition, ...]
+    runnable: Tuple[Partition, ...]
+    runnable_nodes: FrozenSet[str]
+    tie_breaker: Optional[Partition]  # the partition holding the tie-breaker, if any
+
+    def may_run(self, partition: Partition) -> bool:
+        return partition in self.runnable
+
+    def partition_of(self, node: str) -> Optional[Partition]:
+        for partition in self.partitions:
+            if node in partition:
+                return partition
+        return None
 
 
 @dataclass(frozen=True)
@@ -56,8 +82,13 @@ class Status:
     partitions: Tuple[Partition, ...]  # the live nodes, by who hears whom
     runnable: Tuple[Partition, ...]  # the partitions that may run groups
     runnable_nodes: FrozenSet[str]
-    tie_breaker: Optional[Partition]  # the partition holding the tie-breaker, if any
+    tie_breaker: Optional[Partition]
     usable: Mapping[Tuple[str, str], Tuple[AdapterSpec, ...]]  # (node, network) -> its usable adapters, file order
+    degraded: FrozenSet[str]  # nodes down, without quorum, or with an unusable adapter
+
+    @property
+    def view(self) -> View:
+        return View(self.partitions, self.runnable, self.runnable_nodes, self.tie_breaker)
 
     def usable_adapters(self, node: str, network: str) -> Tuple[AdapterSpec, ...]:
         return self.usable.get((node, network), ())
@@ -65,120 +96,215 @@ class Status:
     def may_run(self, partition: Partition) -> bool:
         return partition in self.runnable
 
+    def partition_of(self, node: str) -> Optional[Partition]:
+        return self.view.partition_of(node)
+
 
 StatusLike = Union[Status, FailedLike]
 
 
-def _find(parent: List[int], item: int) -> int:
-    root = item
-    while parent[root] != root:
-        root = parent[root]
-    while parent[item] != root:
-        parent[item], item = root, parent[item]
-    return root
+def quorum_holds(spec: ClusterSpec, size: int, holds_tie_breaker: bool) -> bool:
+    """Whether a partition of `size` nodes may run groups (see the module docstring)."""
+    if spec.heartbeat.quorum == "none":
+        return True
+    total = len(spec.node_names)
+    return 2 * size > total or (2 * size == total and holds_tie_breaker)
 
 
-def _union(parent: List[int], first: int, second: int) -> None:
-    a, b = _find(parent, first), _find(parent, second)
-    if a != b:
-        if a < b:
-            parent[b] = a
-        else:
-            parent[a] = b
+def view(spec: ClusterSpec, live: Iterable[str], heard: Iterable[Union[Path, Tuple[str, str]]],
+         tie_reach: Iterable[str] = ()) -> View:
+    """The partitions the heard paths make among the live nodes, and which may run groups.
+
+    `heard` holds paths (`paths.Path`) or pairs of node names; a path with an end on a node that is
+    not live joins nothing. `tie_reach`: the live nodes that reach the tie-breaker disk.
+    """
+    live = frozenset(live)
+    index = spec.node_index
+    joins = []
+    for path in heard:
+        a, b = path.nodes if isinstance(path, Path) else path
+        if a in live and b in live:
+            joins.append((index[a], index[b]))
+    return _view(spec, live, joins, frozenset(tie_reach) & live)
 
 
-def _partitions(cluster: ClusterSpec, down: Down) -> Tuple[Partition, ...]:
-    index = cluster.node_index
-    parent = list(range(len(cluster.node_names)))
-    first_on_subnet: Dict[Tuple[str, Tuple[int, int, int]], int] = {}
-    for adapter in cluster.adapters:
-        if not down.usable(adapter):
-            continue
-        node = index[adapter.node]
-        key = (adapter.network, adapter.subnet)
-        seen = first_on_subnet.setdefault(key, node)
-        if seen != node:
-            _union(parent, seen, node)
-    for link in cluster.links:
-        if not down.link_up(link.name):
-            continue
-        ends = [index[node] for node in link.nodes if down.connected(node, link.name)]
-        for end in ends[1:]:
-            _union(parent, ends[0], end)
-    groups: Dict[int, List[str]] = {}
-    for number, name in enumerate(cluster.node_names):
-        if down.node_up(name):
-            groups.setdefault(_find(parent, number), []).append(name)
-    return tuple(sorted((tuple(members) for members in groups.values()), key=lambda part: index[part[0]]))
+def _view(spec: ClusterSpec, live: FrozenSet[str], joins: Iterable[Iterable[int]], tie_reach: FrozenSet[str]) -> View:
+    """`view`, from groups of live nodes (by index) that each hear one another."""
+    names = spec.node_names
+    sets = DisjointSets(len(names))
+    for joined in joins:
+        sets.union_all(joined)
+    parts = tuple(tuple(names[item] for item in members)
+                  for members in sets.groups(spec.node_index[name] for name in names if name in live))
+    holder = None
+    if tie_reach:
+        holder = next((part for part in parts if tie_reach.intersection(part)), None)
+    runnable = tuple(part for part in parts if quorum_holds(spec, len(part), part is holder))
+    return View(parts, runnable, frozenset(node for part in runnable for node in part), holder)
 
 
-def _tie_breaker(cluster: ClusterSpec, down: Down, parts: Tuple[Partition, ...]) -> Optional[Partition]:
-    name = cluster.heartbeat.tie_breaker
-    if name is None or not down.link_up(name):
-        return None
-    reaching = {node for node in cluster.link(name).nodes if down.connected(node, name)}
-    for part in parts:
-        if reaching.intersection(part):
-            return part
-    return None
+class _Layout:
+    """What `assess` needs of the spec, worked out once: each medium's nodes (by index) and how to find the
+    ends a failure can break, and the usable adapters with nothing failed."""
+
+    def __init__(self, spec: ClusterSpec):
+        index = spec.node_index
+        self.media = media(spec)
+        self.members: List[FrozenSet[int]] = [frozenset(index[end.node] for end in medium.ends)
+                                              for medium in self.media]
+        self.ends: Dict[Tuple[int, str], List[End]] = {}
+        self.medium_of_adapter: Dict[Tuple[str, str], int] = {}
+        self.on_switch: Dict[str, List[AdapterSpec]] = {}
+        self.medium_of_link: Dict[str, int] = {}
+        for medium in self.media:
+            for end in medium.ends:
+                self.ends.setdefault((medium.index, end.node), []).append(end)
+                if end.adapter is not None:
+                    self.medium_of_adapter[end.adapter.key] = medium.index
+            if medium.kind != "subnet":
+                self.medium_of_link[medium.name] = medium.index
+        for adapter in spec.adapters:
+            self.on_switch.setdefault(adapter.switch, []).append(adapter)
+        usable: Dict[Tuple[str, str], List[AdapterSpec]] = {}
+        for adapter in spec.adapters:
+            usable.setdefault((adapter.node, adapter.network), []).append(adapter)
+        self.usable = {key: tuple(items) for key, items in usable.items()}
+        tie = spec.heartbeat.tie_breaker
+        self.tie_medium = self.medium_of_link.get(tie) if tie is not None else None
 
 
-def assess(cluster: ClusterSpec, failed: StatusLike = ()) -> Status:
-    """Everything topology says about one failure set, computed once."""
+def _layout(spec: ClusterSpec) -> _Layout:
+    found = spec.derived.get("assess-layout")
+    if found is None:
+        found = spec.derived["assess-layout"] = _Layout(spec)
+    return found
+
+
+def assess(spec: ClusterSpec, failed: StatusLike = ()) -> Status:
+    """Everything topology says about one failure set, computed once: the view of the paths it leaves alive.
+
+    The nodes of each medium whose end still works hear one another (every pair of them is an alive path);
+    only the ends a failure can touch are looked at, the rest of each medium is taken as it is.
+    """
     if isinstance(failed, Status):
         return failed
-    down = expand(cluster, failed)
-    parts = _partitions(cluster, down)
-    holder = _tie_breaker(cluster, down, parts)
-    if cluster.heartbeat.quorum == "none":
-        runnable = parts
+    down = expand(spec, failed)
+    if not down.failed:
+        cached = spec.derived.get("status:nothing-failed")
+        if cached is not None:
+            return cached
+    layout = _layout(spec)
+    index = spec.node_index
+    touched: Dict[int, set] = {}  # medium -> nodes (up) with an end there that a failure may have broken
+    broken_adapters: List[AdapterSpec] = []
+    for key in down.adapters:
+        if key[0] not in down.nodes:
+            broken_adapters.append(spec.adapter_by_key[key])
+    for switch in down.switches:
+        broken_adapters.extend(adapter for adapter in layout.on_switch.get(switch, ())
+                               if adapter.node not in down.nodes)
+    for adapter in broken_adapters:
+        touched.setdefault(layout.medium_of_adapter[adapter.key], set()).add(adapter.node)
+    for node, link in down.linkends:
+        if node not in down.nodes:
+            touched.setdefault(layout.medium_of_link[link], set()).add(node)
+    gone = frozenset(index[node] for node in down.nodes)
+    cut = {layout.medium_of_link[link] for link in down.links}
+    joins = []
+    tie_reach: FrozenSet[str] = frozenset()
+    for number, members in enumerate(layout.members):
+        if number in cut:
+            continue
+        medium = layout.media[number]
+        lost = {index[node] for node in touched.get(number, ())
+                if not any(end_works(down, medium, end) for end in layout.ends[(number, node)])}
+        working = members - gone - lost if gone or lost else members
+        joins.append(working)
+        if number == layout.tie_medium:
+            tie_reach = frozenset(spec.node_names[item] for item in working)
+    live = frozenset(spec.node_names).difference(down.nodes)
+    seen = _view(spec, live, joins, tie_reach)
+    if down.nodes or broken_adapters:
+        usable = dict(layout.usable)
+        affected = {(adapter.node, adapter.network) for adapter in broken_adapters}
+        for node in down.nodes:
+            for adapter in spec.adapters_by_node[node]:
+                usable.pop((node, adapter.network), None)
+        for key in affected:
+            left = tuple(adapter for adapter in layout.usable[key] if down.usable(adapter))
+            if left:
+                usable[key] = left
+            else:
+                del usable[key]
     else:
-        total = len(cluster.node_names)
-        runnable = tuple(part for part in parts
-                         if 2 * len(part) > total or (2 * len(part) == total and part == holder))
-    usable: Dict[Tuple[str, str], List[AdapterSpec]] = {}
-    for adapter in cluster.adapters:
-        if down.usable(adapter):
-            usable.setdefault((adapter.node, adapter.network), []).append(adapter)
-    return Status(down=down, partitions=parts, runnable=runnable,
-                  runnable_nodes=frozenset(node for part in runnable for node in part), tie_breaker=holder,
-                  usable={key: tuple(items) for key, items in usable.items()})
+        usable = layout.usable
+    degraded = set(down.nodes)
+    degraded.update(adapter.node for adapter in broken_adapters)
+    degraded.update(live - seen.runnable_nodes)
+    status = Status(down=down, partitions=seen.partitions, runnable=seen.runnable,
+                    runnable_nodes=seen.runnable_nodes, tie_breaker=seen.tie_breaker,
+                    usable=usable, degraded=frozenset(degraded))
+    if not down.failed:
+        spec.derived["status:nothing-failed"] = status
+    return status
 
 
-def partitions(cluster: ClusterSpec, failed: StatusLike = ()) -> Tuple[Partition, ...]:
+def partitions(spec: ClusterSpec, failed: StatusLike = ()) -> Tuple[Partition, ...]:
     """The live nodes grouped by who hears whom, each in file order, ordered by first node."""
-    if isinstance(failed, Status):
-        return failed.partitions
-    return _partitions(cluster, expand(cluster, failed))
+    return assess(spec, failed).partitions
 
 
-def quorum_partitions(cluster: ClusterSpec, failed: StatusLike = ()) -> Tuple[Partition, ...]:
+def quorum_partitions(spec: ClusterSpec, failed: StatusLike = ()) -> Tuple[Partition, ...]:
     """The partitions that may run groups (see the module docstring)."""
-    return assess(cluster, failed).runnable
+    return assess(spec, failed).runnable
 
 
-def _group(cluster: ClusterSpec, group: Union[str, GroupSpec]) -> GroupSpec:
-    return cluster.group(group) if isinstance(group, str) else group
+def _group(spec: ClusterSpec, group: Union[str, GroupSpec]) -> GroupSpec:
+    return spec.group(group) if isinstance(group, str) else group
 
 
-def can_host(cluster: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec], node: str) -> bool:
+def can_host(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec], node: str) -> bool:
     """Whether the node can host the group under the failures (LANGUAGE.md, "Who can host a group").
 
     `status` is best a `Status` from `assess` (computed once per failure set);
     failed component names or a `Down` work too, at the cost of assessing them.
     """
-    spec = _group(cluster, group)
-    state = assess(cluster, status)
-    if node not in spec.nodes or node not in state.runnable_nodes:
+    spec_group = _group(spec, group)
+    state = assess(spec, status)
+    if node not in state.degraded:
+        return node in spec.static_hosts[spec_group.name]
+    if node not in state.runnable_nodes or node not in spec_group.nodes:
         return False
-    for label in spec.service_ips:
-        if not state.usable.get((node, cluster.service(label).network)):
-            return False
-    return True
+    usable = state.usable
+    return all(usable.get((node, network)) for network in spec.group_networks[spec_group.name])
 
 
-def hosts(cluster: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec]) -> Tuple[str, ...]:
+def hosts(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec]) -> Tuple[str, ...]:
     """The nodes of the group's list that can host it, in priority order."""
-    spec = _group(cluster, group)
-    state = assess(cluster, status)
-    return tuple(node for node in spec.nodes if can_host(cluster, state, spec, node))
+    spec_group = _group(spec, group)
+    state = assess(spec, status)
+    return tuple(node for node in spec_group.nodes if can_host(spec, state, spec_group, node))
+
+
+def why_not(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec], node: str) -> Tuple[str, str]:
+    """Why the node cannot host the group, as (kind, words): kind is `list`, `down`, `quorum` or `network`;
+    ("", "") when it can."""
+    spec_group = _group(spec, group)
+    state = assess(spec, status)
+    if node not in spec_group.nodes:
+        return "list", f"{node} is not in the node list of {spec_group.name}"
+    if node in state.down.nodes:
+        return "down", f"{node} is down"
+    if node not in state.runnable_nodes:
+        part = state.partition_of(node) or (node,)
+        return "quorum", (f"{node} has no quorum (its partition holds {len(part)} of "
+                          f"{len(spec.node_names)} nodes)")
+    missing: Dict[str, List[str]] = {}
+    for label in spec_group.service_ips:
+        network = spec.service(label).network
+        if not state.usable.get((node, network)):
+            missing.setdefault(network, []).append(label)
+    if not missing:
+        return "", ""
+    return "network", "; ".join(f"{', '.join(labels)} needs an adapter on {network}"
+                                for network, labels in missing.items())

@@ -1,12 +1,12 @@
 """`analyse(cluster, faults)`: the failure analysis, from the resolved model to findings.
 
-Pipeline: static structure (`topology.py`) -> the startup placement, computed
-directly -> HA604 (no solver) -> the properties (`properties.py`), searched
-level by level for minimal scenarios (`search.py`):
+Pipeline: static structure (`topology.py`) -> the startup placement, by the
+runtime (`runtime.placement.startup_placement`) -> HA604 (no solver) -> the
+properties (`properties.py`), searched level by level for minimal scenarios
+(`search.py`), every scenario decided by the runtime (`scenario.py`):
 
 - K = 1, by default, by direct enumeration: every component's failure is
-  evaluated once (`evaluate.Evaluator`, which recomputes only what that
-  failure touches) and checked against every property.
+  handed to the runtime once and checked against every property.
 - K >= 2 (and K = 1 with `method="solver"`), by z3, in two stages. Stage 1
   asks, over the connectivity encoding (`encode.py`), for every minimal
   scenario in which an up node loses quorum. Stage 2 asks for each property
@@ -39,18 +39,21 @@ import time
 from halang.model.cluster import Cluster
 from halang.smt import properties
 from halang.smt.encode import Encoding
-from halang.smt.evaluate import Evaluator, evaluate, place, startup_placement
 from halang.smt.result import AnalysisResult, Finding
+from halang.smt.scenario import Scenario
 from halang.smt.search import Search
 from halang.smt.timing import takeover_findings
 from halang.smt.topology import Topology
+from runtime.placement import Placement, startup_placement
+from runtime.snapshot import ClusterSpec
 
 DEFAULT_BUDGET_MS = 120_000
 CODE_ORDER = ("HA213", "HA301", "HA302", "HA306", "HA406", "HA502", "HA604")
 
 
 def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *, max_listed: int = 50,
-            max_counted: int = 500, connectivity: str = "auto", method: str = "auto") -> AnalysisResult:
+            max_counted: int = 500, connectivity: str = "auto", method: str = "auto",
+            spec: ClusterSpec | None = None) -> AnalysisResult:
     """Every minimal scenario of at most `faults` failures that breaks a property, as findings.
 
     `budget_ms` bounds the whole analysis (wall clock); what is not settled
@@ -61,7 +64,8 @@ def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *
     "certificate", or "auto" by the number of buses; see encode.py).
     `method`: "solver" asks z3 at every K; "enumerate" evaluates every single
     failure directly (K = 1 only); "auto" enumerates at K = 1 and asks z3
-    from K = 2 (see the module docstring).
+    from K = 2 (see the module docstring). `spec`: the cluster's runtime spec
+    when the caller has built it (`halang.model.spec.cluster_spec`).
     """
     if method not in ("auto", "solver", "enumerate"):
         raise ValueError(f"method is auto, solver or enumerate, not {method!r}")
@@ -71,25 +75,23 @@ def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *
     deadline = began + budget_ms / 1000
     stats: dict = {}
 
-    topology = Topology(cluster)
-    empty = evaluate(topology, ())
-    start = startup_placement(topology, empty)
-    empty.placement = place(topology, empty, start)
+    topology = Topology(cluster, spec)
+    start = startup_placement(topology.spec)
+    empty = Scenario(topology, (), start)
 
     findings: list[Finding] = list(takeover_findings(cluster))
     inconclusive, truncated = [], []
     if faults >= 1 and cluster.nodes:
-        evaluator = Evaluator(topology, start)
+        placed = start.as_dict()
         if method == "enumerate" or (method == "auto" and faults == 1):
             stats["method"] = "enumerate"
-            encoding = Encoding(topology, start, faults=faults, quorum_sets={})  # terms are never built
+            encoding = Encoding(topology, placed, faults=faults, quorum_sets={})  # terms are never built
             settled, quorum_sets = faults, None
         else:
             stats["method"] = "solver"
-            settled, quorum_sets = _quorum_stage(topology, start, empty, evaluator, faults, deadline,
-                                                 connectivity, stats)
+            settled, quorum_sets = _quorum_stage(topology, start, empty, faults, deadline, connectivity, stats)
             # Stage 2: every property, with quorum loss as the exact sets found in stage 1.
-            encoding = Encoding(topology, start, faults=faults, quorum_sets=quorum_sets)
+            encoding = Encoding(topology, placed, faults=faults, quorum_sets=quorum_sets)
         families = [properties.hosting(topology, encoding, empty), properties.split_brain(topology, encoding),
                     properties.replace_capacity(topology, encoding), properties.capacity(topology, encoding, empty),
                     properties.dependencies(topology, encoding)]
@@ -98,12 +100,12 @@ def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *
             # HA302 asks one question of the whole cluster, whose term may rest on certificates
             # (side constraints): it keeps the family solver. Everything else is local: shards.
             search = Search(topology, encoding, start, faults, deadline, max_listed, max_counted,
-                            evaluator=evaluator, per_subject=family.name != "split")
+                            per_subject=family.name != "split")
             search.start_family(family, empty)
             searches.append((family, search))
         stats["setup_ms"] = round((time.monotonic() - began) * 1000, 1)
         if stats["method"] == "enumerate":
-            _enumerate_single(topology, evaluator, searches, deadline)
+            _enumerate_single(topology, start, searches, deadline)
         else:
             for k in range(1, faults + 1):
                 for family, search in searches:
@@ -129,17 +131,16 @@ def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *
     return AnalysisResult(faults, tuple(findings), tuple(inconclusive), tuple(truncated), stats)
 
 
-def _quorum_stage(topology: Topology, start: dict, empty, evaluator: Evaluator, faults: int, deadline: float,
+def _quorum_stage(topology: Topology, start: Placement, empty: Scenario, faults: int, deadline: float,
                   connectivity: str, stats: dict) -> tuple[int, dict]:
     """Stage 1: every minimal scenario in which an up node loses quorum, over the connectivity encoding.
 
     Returns the number of failures up to which that list is complete, and the list per node.
     """
-    connected = Encoding(topology, start, connectivity=connectivity, faults=faults)
+    connected = Encoding(topology, start.as_dict(), connectivity=connectivity, faults=faults)
     quorum = properties.quorum_loss(topology, connected, empty)
     # Every scenario counts here (they become the exact quorum condition of stage 2): no listing cap.
-    stage = Search(topology, connected, start, faults, deadline, max_listed=10**9, max_counted=10**9,
-                   evaluator=evaluator)
+    stage = Search(topology, connected, start, faults, deadline, max_listed=10**9, max_counted=10**9)
     stage.start_family(quorum, empty)
     settled = faults
     for k in range(1, faults + 1):
@@ -157,15 +158,14 @@ def _quorum_stage(topology: Topology, start: dict, empty, evaluator: Evaluator, 
     return settled, quorum_sets
 
 
-def _enumerate_single(topology: Topology, evaluator: Evaluator, searches: list, deadline: float) -> None:
-    """K = 1: evaluate each component's failure directly and hand it to every family."""
-    placement = any(family.placement for family, _ in searches)
+def _enumerate_single(topology: Topology, start: Placement, searches: list, deadline: float) -> None:
+    """K = 1: hand each component's failure to the runtime and the result to every family."""
     for position, component in enumerate(topology.components):
         if position % 64 == 0 and time.monotonic() > deadline:
             for family, search in searches:
                 search.give_up_level(family, 1, f"the time budget ran out after {position} of "
                                                 f"{len(topology.components)} single failures")
             return
-        state = evaluator.evaluate((component,), placement)
+        state = Scenario(topology, (frozenset((component,)),), start)
         for family, search in searches:
             search.spread_single(family, state)

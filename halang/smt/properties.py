@@ -5,12 +5,14 @@ network, a dependency, or the cluster for HA302). For each subject a family
 gives:
 
 - `violation()`: a z3 term, true in the scenarios that break the property;
-- `check(state)`: the same question answered on one evaluated scenario;
+- `check(state)`: the same question put to the runtime's own functions on
+  one scenario (`scenario.Scenario`): `hosts`, the partitions of `assess`,
+  `address_overloads`, `overloaded_nodes`, `dependency_violations`;
 - `report(state)`: the findings for a scenario that breaks it.
 
 The search (`search.py`) asks z3 for scenarios, and `check` decides which
-subjects a scenario found by z3 actually breaks, so each finding is worded
-from the concrete state.
+subjects a scenario found by z3 actually breaks: a finding is reported only
+when the runtime agrees, and is worded from what the runtime computed.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from typing import Callable
 
 from halang.diagnostics import Related
 from halang.smt.encode import Encoding
-from halang.smt.evaluate import State
 from halang.smt.result import Finding
+from halang.smt.scenario import Scenario as State
+from halang.smt.scenario import order_text
 from halang.smt.topology import GroupInfo, Topology, describe_scenario
+from runtime.placement import Violation, address_overloads, dependency_violations, overloaded_nodes, placed_services
 
 
 def names(items, limit: int = 6) -> str:
@@ -91,8 +95,7 @@ def hosting(topology: Topology, encoding: Encoding, state0: State) -> Family:
             scenario = tuple(sorted(state.failed))
             return [Finding(code, f"{describe_scenario(scenario)}, no node can host group {group.name} "
                                   f"({_why_no_host(state, group)})",
-                            scenario, group=group.name, span=group.group.span(),
-                            hint="give the group a node, adapter or switch that this failure does not take down")
+                            scenario, group=group.name, span=group.group.span(), hint=_hosting_hint(state, group))
                     for group in groups]
 
         family.subjects.append(Subject(
@@ -120,16 +123,14 @@ def _possible_services(topology: Topology, start: dict, node: str, network: str)
 
 
 def _why_no_host(state: State, group: GroupInfo) -> str:
+    """Why no node of the group's list can host it, in the runtime's words (`runtime.topology.why_not`)."""
     reasons: dict[tuple[str, str], list[str]] = {}
     total = state.topology.node_count
     for node in group.nodes:
-        if node not in state.up:
-            key = ("down", "")
-        elif node not in state.runs:
-            key = ("quorum", f"{len(state.partitions[state.partition_of[node]])} of {total} nodes")
-        else:
-            key = ("network", state.why_not(group, node)[1])
-        reasons.setdefault(key, []).append(node)
+        kind, words = state.why_not(group, node)
+        if kind == "quorum":
+            words = f"{len(state.status.partition_of(node) or (node,))} of {total} nodes"
+        reasons.setdefault((kind, "" if kind == "down" else words), []).append(node)
     parts = []
     for (kind, detail), nodes in reasons.items():
         many = len(nodes) > 1
@@ -145,6 +146,16 @@ def _why_no_host(state: State, group: GroupInfo) -> str:
     return "; ".join(parts)
 
 
+def _hosting_hint(state: State, group: GroupInfo) -> str:
+    topology = state.topology
+    quorum_lost = any(state.why_not(group, node)[0] == "quorum" for node in group.nodes)
+    if quorum_lost and topology.quorum == "majority" and topology.tie_breaker_bus is None \
+            and topology.node_count % 2 == 0:
+        return ("with quorum = majority and no tie_breaker, the half of the nodes that survives stops its groups: "
+                "add a disk link and name it as tie_breaker, or, on two nodes with a non-IP link, set quorum = none")
+    return "give the group a node, adapter or switch that this failure does not take down"
+
+
 # ---------------------------------------------------------------- HA302
 
 
@@ -158,10 +169,11 @@ def split_brain(topology: Topology, encoding: Encoding) -> Family:
 
     def report(state: State) -> list[Finding]:
         scenario = tuple(sorted(state.failed))
-        parts = " and ".join(_braced(p) for p in state.partitions[:6])
-        if len(state.partitions) > 6:
-            parts += f" and {len(state.partitions) - 6} more"
-        return [Finding("HA302", f"{describe_scenario(scenario)}, the live nodes split into {len(state.partitions)} "
+        partitions = state.status.runnable
+        parts = " and ".join(_braced(p) for p in partitions[:6])
+        if len(partitions) > 6:
+            parts += f" and {len(partitions) - 6} more"
+        return [Finding("HA302", f"{describe_scenario(scenario)}, the live nodes split into {len(partitions)} "
                                  f"partitions that cannot hear each other ({parts}); with quorum = none each "
                                  "one runs groups",
                         scenario, span=span,
@@ -169,7 +181,7 @@ def split_brain(topology: Topology, encoding: Encoding) -> Family:
                              "quorum = majority with a tie_breaker disk")]
 
     family.subjects.append(Subject("split", "the cluster", lambda: encoding.split,
-                                   lambda state: len(state.partitions) > 1, report))
+                                   lambda state: len(state.status.runnable) > 1, report))
     return family
 
 
@@ -202,11 +214,11 @@ def replace_capacity(topology: Topology, encoding: Encoding) -> Family:
                 return b.at_least(terms, 1)
 
             def check(state: State, node=node, network=network.name) -> bool:
-                return len(state.placed_services(node, network)) > len(state.usable_adapters(node, network))
+                return bool(address_overloads(state.spec, state.placement, state.status, [(node, network)]))
 
             def report(state: State, node=node, network=network) -> list[Finding]:
                 scenario = tuple(sorted(state.failed))
-                labels = state.placed_services(node, network.name)
+                labels = placed_services(state.spec, state.placement, node, network.name)
                 usable = state.usable_adapters(node, network.name)
                 have = f"{len(usable)} usable adapter{'s' if len(usable) != 1 else ''} there"
                 if usable:
@@ -245,12 +257,12 @@ def capacity(topology: Topology, encoding: Encoding, state0: State) -> Family:
             return b.or_(b.at_least(encoding.load_terms(name, r), limit + 1) for r, limit in limits)
 
         def check(state: State, name=name) -> bool:
-            return bool(_overloaded(state, name))
+            return bool(overloaded_nodes(state.spec, state.placement, (name,)))
 
         def report(state: State, name=name) -> list[Finding]:
             scenario = tuple(sorted(state.failed))
             over = _overloaded(state, name)
-            on_node = state.groups_on.get(name, [])
+            on_node = state.groups_on(name)
             node = topology.cluster.node(name)
             span = node.span("capacity") if node.capacity is not None else node.span()
             return [Finding("HA502", f"{describe_scenario(scenario)}, fallover puts more on {name} than its "
@@ -314,11 +326,11 @@ def dependencies(topology: Topology, encoding: Encoding) -> Family:
                     return b.or_(b.and_((encoding.on_node(a, n), encoding.on_node(other, n))) for n in a.nodes)
 
                 def check(state: State, a=name, other=other, relation=relation) -> bool:
-                    return _broken(state, a, other, relation)
+                    return Violation(relation, a, other) in dependency_violations(state.spec, state.placement, (a,))
 
                 def report(state: State, a=name, other=other, relation=relation, group=group) -> list[Finding]:
                     scenario = tuple(sorted(state.failed))
-                    mine, theirs = state.placement[a], state.placement[other]
+                    mine, theirs = state.placement.nodes(a), state.placement.nodes(other)
                     where = names(theirs) if theirs else None
                     if relation == "after":
                         text = f"group {a} runs on {names(mine)} but its parent {other} is offline (after)"
@@ -342,15 +354,6 @@ def dependencies(topology: Topology, encoding: Encoding) -> Family:
     return family
 
 
-def _broken(state: State, a: str, other: str, relation: str) -> bool:
-    mine, theirs = state.placement[a], state.placement[other]
-    if relation == "after":
-        return bool(mine) and not theirs
-    if relation == "same_node_as":
-        return any(n not in theirs for n in mine)
-    return any(n in theirs for n in mine)
-
-
 # ---------------------------------------------------------------- quorum loss (internal)
 
 
@@ -360,11 +363,12 @@ def quorum_loss(topology: Topology, encoding: Encoding, state0: State) -> Family
     if topology.quorum == "none":
         return family
     for name in topology.node_names:
-        if name not in state0.runs:
+        if name not in state0.status.runnable_nodes:
             continue
 
         def check(state: State, name=name) -> bool:
-            return name in state.up and name not in state.runs
+            status = state.status
+            return name not in status.down.nodes and name not in status.runnable_nodes
 
         family.subjects.append(Subject(
             f"quorum:{name}", f"node {name}",

@@ -20,7 +20,10 @@ break every group on it), so each answer is evaluated directly
 (`evaluate.Evaluator`) and recorded, and blocked, for every subject it breaks
 (for which levels below k are complete, as they are when levels are run in
 order for all subjects). z3 still has the last word on each subject and
-level: its unsat is what says nothing was missed.
+level: its unsat is what says nothing was missed. Every answer is decided
+by the runtime (`scenario.Scenario`): a scenario z3 proposes that the
+runtime says breaks nothing is an internal error, reported as
+inconclusive, never a finding.
 
 Two ways to hold the solvers:
 
@@ -59,10 +62,11 @@ from z3 import z3core as C
 
 from halang.smt.build import Builder
 from halang.smt.encode import Encoding
-from halang.smt.evaluate import Evaluator, State
+from halang.smt.scenario import Scenario as State
 from halang.smt.properties import Family, Subject
 from halang.smt.result import Finding, Inconclusive, Truncation
 from halang.smt.topology import Topology
+from runtime.placement import Placement
 
 
 @dataclass
@@ -139,8 +143,8 @@ class Supports:
 
 class Search:
     STATE_CACHE = 4096  # evaluated scenarios kept (one answer is often checked by several families)
-    def __init__(self, topology: Topology, encoding: Encoding, start: dict, faults: int, deadline: float,
-                 max_listed: int = 50, max_counted: int = 500, evaluator: Evaluator | None = None,
+    def __init__(self, topology: Topology, encoding: Encoding, start: Placement, faults: int, deadline: float,
+                 max_listed: int = 50, max_counted: int = 500,
                  per_subject: bool = False, shard_size: int = 16):
         self.topology = topology
         self.encoding = encoding
@@ -154,8 +158,7 @@ class Search:
         self.inconclusive: list[Inconclusive] = []
         self.progress: dict[str, _Progress] = {}
         self.stats = {"solver_calls": 0, "sat": 0, "solver_ms": 0.0, "evaluate_ms": 0.0, "encode_ms": 0.0}
-        self.evaluator = evaluator or Evaluator(topology, start)
-        self._states: dict[tuple[frozenset[str], bool], State] = {}
+        self._states: dict[frozenset[str], State] = {}
         self._by_node: dict | None = None
         self._always: list[Subject] = []
         self.shard_size = shard_size
@@ -188,15 +191,17 @@ class Search:
     # ---------------------------------------------------------------- helpers
 
     def state(self, failed: frozenset[str], placement: bool) -> State:
-        key = (failed, placement)
-        state = self._states.get(key)
+        """The scenario, decided by the runtime (what it computes is kept for the other families)."""
+        state = self._states.get(failed)
         if state is None:
-            began = time.perf_counter()
-            state = self.evaluator.evaluate(failed, placement)
             if len(self._states) >= self.STATE_CACHE:
                 self._states.clear()
-            self._states[key] = state
-            self.stats["evaluate_ms"] += (time.perf_counter() - began) * 1000
+            state = self._states[failed] = State(self.topology, (failed,), self.start)
+        began = time.perf_counter()
+        state.status  # noqa: B018 - computed here so that its time is counted
+        if placement:
+            state.placement  # noqa: B018
+        self.stats["evaluate_ms"] += (time.perf_counter() - began) * 1000
         return state
 
     def _failed_in(self, model: z3.ModelRef, names, bits=None) -> frozenset[str]:

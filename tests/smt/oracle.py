@@ -1,79 +1,92 @@
-"""A brute-force oracle for the failure analysis: every failure set up to K, evaluated directly.
+"""A brute-force oracle for the failure analysis, built on the runtime alone.
 
-Independent of the solver and of `halang.smt.properties`: it defines each
-code's problem from the evaluated state and keeps the scenarios no proper
-subset of which shows the same problem for the same subject. Only usable
-on small clusters (C(components, K) evaluations).
+Every failure set of up to K components is applied with the runtime's own
+functions, in every order in which the nodes could detect its failures
+(every ordered partition of the set into events: for two failures, both at
+once, one then the other, the other then the one), each event with
+`runtime.placement.transition` from the startup placement. A subject's
+problem shows in a scenario when it shows after some order; the findings are
+the scenarios no proper subset of which shows the same problem for the same
+subject. Independent of the solver and of `halang.smt`: only usable on small
+clusters (C(components, K) x orders).
 """
 
 from __future__ import annotations
 
 from itertools import combinations
 
-from halang.smt.evaluate import evaluate, place, startup_placement
-from halang.smt.topology import Topology
+from halang.model.spec import cluster_spec
+from runtime.failures import all_components
+from runtime.placement import address_overloads, dependency_violations, overloaded_nodes, startup_placement, transition
+from runtime.topology import assess, hosts
 
 
-def problems(topology: Topology, state, empty) -> set[tuple]:
-    """(code-family, subject...) for every problem `state` shows."""
+def orders(failed: tuple[str, ...]) -> list[tuple[tuple[str, ...], ...]]:
+    """Every ordered partition of the failures into events (each event: components failing at once)."""
+    if not failed:
+        return [()]
+    first, rest = failed[0], failed[1:]
+    found = []
+    for tail in orders(rest):
+        for position in range(len(tail)):  # `first` joins an event of the tail
+            found.append(tail[:position] + (tail[position] + (first,),) + tail[position + 1:])
+        for position in range(len(tail) + 1):  # or is an event of its own
+            found.append(tail[:position] + ((first,),) + tail[position:])
+    return found
+
+
+def placements(spec, start, failed: tuple[str, ...]):
+    """The final placement after each order of the failures."""
+    results = []
+    for events in orders(failed):
+        current, before = start, ()
+        for event in events:
+            after = tuple(before) + event
+            current = transition(spec, current, before, after).placement
+            before = after
+        results.append(current)
+    return results
+
+
+def problems(spec, status, placement, hostable: set[str]) -> set[tuple]:
+    """(code family, subject...) for every problem of one placement under one failure set."""
     found = set()
-    for group in topology.groups.values():
-        if group.nodes and empty.hosts(group) and not state.hosts(group):
+    for group in spec.groups:
+        if group.name in hostable and not hosts(spec, status, group):
             found.add(("hosting", group.name))
-    if topology.quorum == "none" and len(state.partitions) > 1:
+    if spec.heartbeat.quorum == "none" and len(status.runnable) > 1:
         found.add(("HA302",))
-    for network in topology.cluster.networks:
-        if network.ipat != "replace":
-            continue
-        for node in topology.node_names:
-            if not topology.adapters_of.get((node, network.name)):
-                continue
-            if len(state.placed_services(node, network.name)) > len(state.usable_adapters(node, network.name)):
-                found.add(("HA213", node, network.name))
-    for name, info in topology.nodes.items():
-        cpu, memory = state.load(name)
-        if (info.cpu is not None and cpu > info.cpu) or (info.memory is not None and memory > info.memory):
-            found.add(("HA502", name))
-    for a, info in topology.groups.items():
-        mine = state.placement[a]
-        for relation in ("same_node_as", "different_node_from", "after"):
-            for b in getattr(info.group, relation):
-                if b not in topology.groups or b == a:
-                    continue
-                theirs = state.placement[b]
-                if relation == "after":
-                    broken = bool(mine) and not theirs
-                elif relation == "same_node_as":
-                    broken = any(n not in theirs for n in mine)
-                else:
-                    broken = any(n in theirs for n in mine)
-                if broken:
-                    found.add(("HA406", a, relation, b))
+    for node, network in address_overloads(spec, placement, status):
+        found.add(("HA213", node, network))
+    for node in overloaded_nodes(spec, placement):
+        found.add(("HA502", node))
+    for violation in dependency_violations(spec, placement):
+        if violation.other != violation.group:
+            found.add(("HA406", violation.group, violation.kind, violation.other))
     return found
 
 
 def minimal_findings(cluster, faults: int) -> set[tuple]:
     """{(code, subject, scenario)} as the analysis must report them (HA604 aside)."""
-    topology = Topology(cluster)
-    empty = evaluate(topology, ())
-    start = startup_placement(topology, empty)
-    empty.placement = place(topology, empty, start)
+    spec = cluster_spec(cluster)
+    start = startup_placement(spec)
+    empty = assess(spec, ())
+    hostable = {group.name for group in spec.groups if hosts(spec, empty, group)}
     results: dict[frozenset, set] = {}
-    components = topology.components
     for size in range(0, faults + 1):
-        for failed in combinations(components, size):
-            state = evaluate(topology, failed)
-            state.placement = place(topology, state, start)
-            results[frozenset(failed)] = problems(topology, state, empty)
+        for failed in combinations(all_components(spec), size):
+            status = assess(spec, failed)
+            found = set()
+            for placement in placements(spec, start, failed):
+                found |= problems(spec, status, placement, hostable)
+            results[frozenset(failed)] = found
     at_start = results[frozenset()]
     out = set()
     for scenario, found in results.items():
         for problem in found:
             kind = problem[0]
-            if kind in ("hosting", "HA502") and problem in at_start:
+            if kind in ("hosting", "HA502") and (problem in at_start or not scenario):
                 continue  # HA304/HA305, HA501
-            if not scenario and kind in ("hosting", "HA502"):
-                continue
             if any(problem in results[frozenset(sub)] for k in range(len(scenario))
                    for sub in combinations(sorted(scenario), k)):
                 continue
@@ -98,7 +111,6 @@ def reported(result) -> set[tuple]:
             subject = (f.node,)
         else:
             relation = next(r for r in ("same_node_as", "different_node_from", "after") if f"({r})" in f.message)
-            other = f.message.split("(")[0]
             subject = (f.group, relation, _other(f))
         out.add((f.code, subject, f.scenario))
     return out

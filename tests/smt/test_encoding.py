@@ -1,9 +1,10 @@
-"""The z3 terms against the direct evaluation, one fixed failure set at a time.
+"""The z3 terms against the runtime, term for term, one fixed failure set at a time.
 
 For a failure set of at most K components, asserting exactly those
 failures must leave the encoding's quorum (`runs`), hosting, split and
-placement terms with the values the evaluator computes. The quorum terms are
-exact only within K failures (see encode.py), so sets stay within K.
+placement terms with the values the runtime's own functions compute
+(`assess`, `can_host`, `place`). The quorum terms are exact only within K
+failures (see encode.py), so sets stay within K.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import pytest
 import z3
 
 from halang.smt.encode import Encoding
-from halang.smt.evaluate import evaluate, evaluate_placed, startup_placement
 from halang.smt.topology import Topology
+from runtime.placement import place, startup_placement
+from runtime.topology import assess, can_host
 from tests.smt.helpers import CLUSTERS, EXAMPLES, cluster_file
 
 FILES = sorted(EXAMPLES.glob("*.ha")) + sorted(CLUSTERS.glob("*.ha"))
@@ -37,7 +39,7 @@ def _cases():
 @pytest.mark.parametrize("path, connectivity", list(_cases()))
 def test_connectivity_terms_agree_with_evaluation(path, connectivity):
     topology = Topology(cluster_file(path))
-    start = startup_placement(topology, evaluate(topology, ()))
+    start = startup_placement(topology.spec).as_dict()
     faults = 2
     encoding = Encoding(topology, start, connectivity=connectivity, faults=faults)
     runs = encoding.runs
@@ -48,21 +50,21 @@ def test_connectivity_terms_agree_with_evaluation(path, connectivity):
     rng = random.Random(path.name)
     for _ in range(25):
         failed = set(rng.sample(topology.components, rng.randint(0, faults)))
-        state = evaluate(topology, failed)
+        state = assess(topology.spec, failed)
         solver.push()
         for name, var in encoding.f.items():
             solver.add(var if name in failed else z3.Not(var))
         for node in topology.node_names:  # the certificate terms are existential: ask for the wrong answer
             solver.push()
-            solver.add(z3.Not(runs[node]) if node in state.runs else runs[node])
+            solver.add(z3.Not(runs[node]) if node in state.runnable_nodes else runs[node])
             assert solver.check() == z3.unsat, (sorted(failed), node)
             solver.pop()
-        if split is not None and len(state.partitions) < 2:
+        if split is not None and len(state.runnable) < 2:
             solver.push()
             solver.add(split)
             assert solver.check() == z3.unsat, sorted(failed)
             solver.pop()
-        if split is not None and len(state.partitions) > 1:
+        if split is not None and len(state.runnable) > 1:
             solver.push()
             solver.add(split)
             assert solver.check() == z3.sat, sorted(failed)
@@ -73,9 +75,10 @@ def test_connectivity_terms_agree_with_evaluation(path, connectivity):
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_placement_terms_agree_with_evaluation(path):
     topology = Topology(cluster_file(path))
-    start = startup_placement(topology, evaluate(topology, ()))
+    spec = topology.spec
+    start = startup_placement(spec)
     faults = 3
-    encoding = Encoding(topology, start, faults=faults)
+    encoding = Encoding(topology, start.as_dict(), faults=faults)
     on = encoding.on
     solver = z3.SolverFor("QF_FD", ctx=encoding.ctx)
     for constraint in encoding.constraints:
@@ -83,7 +86,8 @@ def test_placement_terms_agree_with_evaluation(path):
     rng = random.Random(path.name)
     for _ in range(25):
         failed = set(rng.sample(topology.components, rng.randint(0, faults)))
-        state = evaluate_placed(topology, failed, start)
+        status = assess(spec, failed)
+        placement = place(spec, status, start)
         solver.push()
         for name, var in encoding.f.items():
             solver.add(var if name in failed else z3.Not(var))
@@ -91,7 +95,7 @@ def test_placement_terms_agree_with_evaluation(path):
         model = solver.model()
         for group in topology.groups.values():
             placed = {node for node in topology.node_names if _value(model, on.get((group.name, node), False))}
-            assert placed == set(state.placement[group.name]), (sorted(failed), group.name)
+            assert placed == set(placement.nodes(group.name)), (sorted(failed), group.name)
             for node in group.nodes:
-                assert _value(model, encoding.host(group, node)) == state.can_host(group, node)
+                assert _value(model, encoding.host(group, node)) == can_host(spec, status, group.name, node)
         solver.pop()

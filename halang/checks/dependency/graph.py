@@ -1,4 +1,4 @@
-"""Graph helpers for the dependency checks: strongly connected components, union-find, chains."""
+"""Graph helpers for the dependency checks: strongly connected components, shortest chains (union-find is\n`runtime.sets.DisjointSets`, the one the runtime uses)."""
 
 from __future__ import annotations
 
@@ -52,32 +52,6 @@ def strongly_connected(edges: list[list[int]]) -> list[list[int]]:
                         break
                 components.append(component)
     return components
-
-
-class UnionFind:
-    """Disjoint sets over 0..count-1, with path halving and union by size."""
-
-    def __init__(self, count: int):
-        self.parent = list(range(count))
-        self.size = [1] * count
-
-    def find(self, item: int) -> int:
-        parent = self.parent
-        while parent[item] != item:
-            parent[item] = parent[parent[item]]
-            item = parent[item]
-        return item
-
-    def union(self, first: int, second: int) -> int:
-        """Join the two sets; returns the root of the joined set."""
-        first, second = self.find(first), self.find(second)
-        if first == second:
-            return first
-        if self.size[first] < self.size[second]:
-            first, second = second, first
-        self.parent[second] = first
-        self.size[first] += self.size[second]
-        return first
 
 
 def shortest_path(start: int, goal: int, neighbours: list[list[int]]) -> list[int]:

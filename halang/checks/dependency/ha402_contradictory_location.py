@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from halang.checks.dependency.graph import UnionFind, shortest_path, show_path
+from halang.checks.dependency.graph import shortest_path, show_path
 from halang.checks.registry import Check
 from halang.checks.topology.tree import blocks_by_name, item_spans
 from halang.diagnostics import Severity
+from runtime.sets import DisjointSets
 
 
 class ContradictoryLocation(Check):
@@ -43,7 +44,7 @@ class ContradictoryLocation(Check):
         if not any(group.different_node_from for group in groups):
             return
         index = {group.name: number for number, group in enumerate(groups)}
-        together = UnionFind(len(groups))
+        together = DisjointSets(len(groups))
         neighbours: list[list[int]] = [[] for _ in groups]
         for number, group in enumerate(groups):
             for name in group.same_node_as:

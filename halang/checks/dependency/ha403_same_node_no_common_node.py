@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from halang.checks.dependency.graph import UnionFind
 from halang.checks.registry import Check
 from halang.checks.topology.tree import blocks_by_name, item_spans
 from halang.diagnostics import Severity
+from runtime.sets import DisjointSets
 
 SHOWN = 8  # groups named in a finding about a long chain
 
@@ -43,7 +43,7 @@ class SameNodeNoCommonNode(Check):
         if not any(group.same_node_as for group in groups):
             return
         index = {group.name: number for number, group in enumerate(groups)}
-        together = UnionFind(len(groups))
+        together = DisjointSets(len(groups))
         common: dict[int, set[str]] = {}  # root -> the nodes every group of its set lists
         members: dict[int, list[int]] = {}  # root -> the groups of its set
         broken: set[int] = set()  # roots of sets already reported

@@ -28,7 +28,8 @@ one service address):
   never hear each other, and with `quorum = majority` (the default from
   three nodes) pods that only heard themselves would hold no quorum.
 - Group `g<n>_<i>` runs on `[n<n>, next node of the pod]` with one
-  application (the same two scripts everywhere); group 1 of each node
+  application (scripts of its own, `/opt/bench/g<n>_<i>/start` and
+  `stop`: two groups sharing a start script is HA407); group 1 of each node
   comes online after group 0 of the same node.
 - Capacity: each node gives cpu 48 and 64G; a node's ten groups take
   cpu 19 and 23G, so a node carrying its neighbour's groups as well is
@@ -128,7 +129,8 @@ def generate(nodes: int) -> str:
                     f"  resource_group g{n}_{i} {{\n"
                     f"    nodes = [n{n}, n{backup}]  service_ips = [s{n}_{i}]{after}\n"
                     f"    requires {{ cpu = {1 + i % 3}  memory = {1 + i % 4}G }}\n"
-                    f'    application app {{ start = "/opt/bench/start"  stop = "/opt/bench/stop" }}\n'
+                    f'    application app {{ start = "/opt/bench/g{n}_{i}/start"  '
+                    f'stop = "/opt/bench/g{n}_{i}/stop" }}\n'
                     f"  }}\n")
     out.append("}\n")
     return "".join(out)

@@ -94,7 +94,9 @@ def generate(nodes: int, least_loaded_every: int = 8) -> str:
                 extra = "  fallover = least_loaded"
             out.append(f"  resource_group g{n}_{i} {{\n    nodes = [{members}]  service_ips = [{service}]{extra}\n"
                        f"    requires {{ cpu = 2  memory = 4G }}\n"
-                       f"    application app {{ start = \"/opt/bench/start\"  stop = \"/opt/bench/stop\" }}\n  }}\n")
+                       f"    application app {{ start = \"/opt/bench/g{n}_{i}/start\"  "
+                       f"stop = \"/opt/bench/g{n}_{i}/stop\" }}\n"
+                       "  }\n")
     out.append("}\n")
     return "".join(out)
 

@@ -36,7 +36,8 @@ def cmd_verify(args) -> int:
     from halang.report.text import Style, render_report
     from halang.verify import verify_source
 
-    reports = [verify_source(read_source(path), faults=args.faults) for path in args.files]
+    reports = [verify_source(read_source(path), faults=args.faults, budget_ms=args.budget, reachable=args.reachable)
+               for path in args.files]
     if args.format == "json":
         sys.stdout.write(render_json(reports))
     elif args.format == "sarif":
@@ -99,7 +100,8 @@ def cmd_compile(args) -> int:
     from halang.report.text import Style, render_report
 
     try:
-        result = compile_source(read_source(args.file), args.output, faults=args.faults)
+        result = compile_source(read_source(args.file), args.output, faults=args.faults, budget_ms=args.budget,
+                                reachable=args.reachable)
     except CompileError as exc:
         raise Trouble(str(exc)) from None
     if result.refused:
@@ -173,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
     verify.add_argument("--faults", type=_faults, default=1, metavar="K",
                         help="analyse every set of up to K simultaneous failures (0: static checks only)")
+    _analysis_options(verify)
     verify.add_argument("--strict", action="store_true", help="warnings fail the run too")
     verify.add_argument("--no-color", action="store_true")
     verify.set_defaults(run=cmd_verify)
@@ -189,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the directory to write CLUSTER-SHORTHASH.pyz into (created if missing)")
     compile_.add_argument("--faults", type=_faults, default=1, metavar="K",
                           help="refuse the file if verify --faults K finds errors (default 1)")
+    _analysis_options(compile_)
     compile_.add_argument("--no-color", action="store_true")
     compile_.set_defaults(run=cmd_compile)
 
@@ -226,6 +230,24 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("code", nargs="?", metavar="CODE")
     explain.set_defaults(run=cmd_explain)
     return parser
+
+
+def _analysis_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--budget", type=_budget, default=None, metavar="DURATION",
+                         help="time the failure analysis may take (default 2m); what it cannot settle in it is "
+                              "HA300, an error")
+    command.add_argument("--reachable", action="store_true",
+                         help="analyse the failures from every placement the nodes can reach through earlier "
+                              "failures that have since recovered, not only from the startup placement")
+
+
+def _budget(text: str) -> int:
+    from halang.model.literals import LiteralError, parse_duration
+
+    try:
+        return parse_duration(text)
+    except LiteralError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _faults(text: str) -> int:

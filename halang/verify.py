@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from halang.acceptance import Acceptances
 from halang.checks.context import CheckContext
 from halang.checks.registry import static_checks
-from halang.diagnostics import Diagnostic, DiagnosticSink, SourceText
+from halang.diagnostics import Diagnostic, DiagnosticSink, SourceText, error
+from halang.model.literals import format_duration
 from halang.memory import paused_gc
 from halang.model import Cluster, build_model
 from halang.syntax import parse
@@ -24,6 +25,8 @@ class FileReport:
     analysis_note: str
     faults: int = 1
     tree: Block | None = None
+    reachable: bool = False
+    result: object = None  # the failure analysis's AnalysisResult, when it ran
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -48,12 +51,18 @@ def load(source: SourceText) -> tuple[Cluster | None, object, list[Diagnostic]]:
     return cluster, tree, sink.items
 
 
-def verify_source(source: SourceText, faults: int = 1) -> FileReport:
+def verify_source(source: SourceText, faults: int = 1, budget_ms: int | None = None,
+                  reachable: bool = False) -> FileReport:
+    """Every finding of the file: static checks, then (K >= 1, no blocking error) the failure analysis within
+    `budget_ms` (None: the default budget), from every reachable placement with `reachable`."""
+    context = None
     with paused_gc():
         cluster, tree, findings = load(source)
         if cluster is not None:
-            findings.extend(run_static_checks(CheckContext(cluster, tree, faults)))
+            context = CheckContext(cluster, tree, faults)
+            findings.extend(run_static_checks(context))
     report = FileReport(source, [], cluster, "skipped", "", faults, tree)
+    report.reachable = reachable
     acceptances = Acceptances(cluster)
     blocking = [f for f in acceptances.mark(findings) if f.is_error and not f.accepted]
     if faults == 0:
@@ -62,28 +71,40 @@ def verify_source(source: SourceText, faults: int = 1) -> FileReport:
         codes = ", ".join(sorted({f.code for f in blocking}))
         report.analysis_note = f"failure analysis skipped: the file has errors the analysis needs fixed first ({codes})"
     else:
-        findings.extend(_analyse(report, cluster, faults))
+        findings.extend(_analyse(report, cluster, context.spec, faults, budget_ms, reachable))
     findings = acceptances.mark(findings)
     findings += acceptances.stale(report.analysis, faults, findings)
     report.findings = sorted((finding.in_file(source.path) for finding in findings), key=Diagnostic.sort_key)
     return report
 
 
-def _analyse(report: FileReport, cluster: Cluster, faults: int) -> list[Diagnostic]:
-    from halang.smt import analyse  # z3 loads only when the analysis runs
+def _analyse(report: FileReport, cluster: Cluster, spec, faults: int, budget_ms: int | None,
+             reachable: bool) -> list[Diagnostic]:
+    from halang.smt import DEFAULT_BUDGET_MS, analyse  # z3 loads only when the analysis runs
 
-    result = analyse(cluster, faults)
+    budget = DEFAULT_BUDGET_MS if budget_ms is None else budget_ms
+    result = analyse(cluster, faults, budget, spec=spec, reachable=reachable)
+    report.result = result
     scope = f"every set of up to {faults} simultaneous failure{'s' if faults != 1 else ''}"
+    if reachable:
+        scope += " from every reachable placement"
+    findings = result.diagnostics()
     if result.complete:
         report.analysis = "ran"
         report.analysis_note = f"failure analysis ran: {scope} was checked"
     else:
         report.analysis = "inconclusive"
         report.analysis_note = f"failure analysis INCONCLUSIVE: not all of {scope} could be checked"
+        how_far = "; ".join(item.message for item in result.inconclusive)
+        findings.append(error(
+            "HA300", cluster.span("name"),
+            f"the failure analysis was inconclusive within its budget of {format_duration(budget)}: {how_far}",
+            "raise the budget (--budget, on verify and compile), analyse fewer failures at once (--faults), "
+            'or accept it: accept HA300 "why"'))
     notes = result.notes()
     if notes:
         report.analysis_note += "; " + "; ".join(notes)
-    return result.diagnostics()
+    return findings
 
 
 def run_static_checks(context: CheckContext) -> list[Diagnostic]:

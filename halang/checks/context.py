@@ -8,8 +8,10 @@ from functools import cached_property
 from typing import Any, Callable
 
 from halang.model.cluster import Adapter, Cluster, Group, Network, Node, Service
+from halang.model.spec import cluster_spec
 from halang.diagnostics import Span
 from halang.syntax.ast import Block, ListValue, Scalar
+from runtime.snapshot import ClusterSpec, SnapshotError
 
 
 @dataclass
@@ -24,6 +26,15 @@ class CheckContext:
         if key not in self._memo:
             self._memo[key] = make()
         return self._memo[key]
+
+    @cached_property
+    def spec(self) -> ClusterSpec | None:
+        """The cluster as the runtime sees it, built once per verify (None if the model does not resolve, which
+        HA1xx findings already say): checks that need a decision ask the runtime with it."""
+        try:
+            return cluster_spec(self.cluster)
+        except SnapshotError:
+            return None
 
     @cached_property
     def nodes(self) -> dict[str, Node]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from halang import __version__
@@ -51,9 +52,27 @@ class CompileResult:
         return self.bundle is None
 
 
-def bundle_members(cluster: Cluster, version: str = __version__) -> dict[str, bytes]:
+PROOF = "proof.json"
+
+
+def proof_record(report: FileReport | None) -> dict:
+    """What `verify` proved of the file the bundle is compiled from (the bundle's proof.json); with no report
+    (a cluster compiled without verifying it), that nothing was."""
+    record = {"z3_version": metadata.version("z3-solver")}
+    if report is None:
+        return {**record, "faults": 0, "reachable": False, "analysis": "not run: compiled without verify",
+                "complete": False, "accepted": [], "inconclusive": []}
+    result = report.result
+    return {**record, "faults": report.faults, "reachable": report.reachable, "analysis": report.analysis,
+            "complete": report.analysis == "ran",
+            "accepted": sorted({finding.code for finding in report.findings if finding.accepted}),
+            "inconclusive": [item.message for item in result.inconclusive] if result is not None else []}
+
+
+def bundle_members(cluster: Cluster, version: str = __version__, proof: dict | None = None) -> dict[str, bytes]:
     """Every member of the cluster's bundle except the manifest, by member path."""
-    members = {SNAPSHOT: cluster.snapshot_json().encode("utf-8")}
+    members = {SNAPSHOT: cluster.snapshot_json().encode("utf-8"),
+               PROOF: (json.dumps(proof or proof_record(None), indent=2, sort_keys=True) + "\n").encode("utf-8")}
     for node, plan in plan_nodes(cluster).items():
         members[f"{PLANS_DIR}{node}.json"] = (json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False)
                                              + "\n").encode("utf-8")
@@ -65,19 +84,23 @@ def bundle_members(cluster: Cluster, version: str = __version__) -> dict[str, by
 
 def compile_cluster(report_or_cluster: FileReport | Cluster, out_dir: str | Path) -> Path:
     """Write the bundle into out_dir and return its path. A report with errors raises CompileRefused."""
+    proof = None
     if isinstance(report_or_cluster, FileReport):
         if report_or_cluster.errors or report_or_cluster.cluster is None:
             raise CompileRefused(report_or_cluster)
         cluster = report_or_cluster.cluster
+        proof = proof_record(report_or_cluster)
     else:
         cluster = report_or_cluster
-    name, data = build_archive(cluster.name, __version__, bundle_members(cluster))
+    name, data = build_archive(cluster.name, __version__, bundle_members(cluster, proof=proof))
     return write_atomically(Path(out_dir), name, data)
 
 
-def compile_source(source: SourceText, out_dir: str | Path, faults: int = 1) -> CompileResult:
-    """Verify the text as `halang verify` does; with no errors, write its bundle. CompileError if it cannot."""
-    report = verify_source(source, faults=faults)
+def compile_source(source: SourceText, out_dir: str | Path, faults: int = 1, budget_ms: int | None = None,
+                   reachable: bool = False) -> CompileResult:
+    """Verify the text as `halang verify` does; with no errors (HA300, an inconclusive analysis, is one),
+    write its bundle. CompileError if it cannot."""
+    report = verify_source(source, faults=faults, budget_ms=budget_ms, reachable=reachable)
     if report.errors or report.cluster is None:
         return CompileResult(report, None)
     return CompileResult(report, compile_cluster(report, out_dir))

@@ -14,7 +14,9 @@ node out (written into the bundle as `plans/NODE.json`). A plan holds:
   with this node's device, the peer's, and for a `disk` link each node's slot
   (its place among the link's nodes in the file's node order, the order the
   runtime's snapshot reader uses). Each path has an `id` both ends compute
-  alike (endpoints sorted), so their detectors name it the same way;
+  alike (endpoints sorted), so their detectors name it the same way. The
+  paths are the runtime's own (`runtime.paths.heartbeat_paths`), the ones
+  the verifier reasons about;
 - `groups`: the groups whose node list names it, in file order, with its
   1-based priority position, whether it is the home node, and for each
   service address the node's adapters on that address's network that could
@@ -30,6 +32,9 @@ import ipaddress
 from collections import defaultdict
 
 from halang.model.cluster import Adapter, Cluster
+from halang.model.spec import cluster_spec
+from runtime.paths import heartbeat_paths
+from runtime.snapshot import ClusterSpec
 
 PLAN_FORMAT = 1
 
@@ -57,17 +62,13 @@ def event_member(kind: str) -> str:
     return f"events/{kind}.sh"
 
 
-def plan_nodes(cluster: Cluster) -> dict[str, dict]:
+def plan_nodes(cluster: Cluster, spec: ClusterSpec | None = None) -> dict[str, dict]:
     """Every node's plan, keyed by node name, in the file's node order."""
-    node_order = {node.name: index for index, node in enumerate(cluster.nodes)}
-    # Adapters by (network, subnet): the peers of an adapter are the others in its bucket.
-    buckets: dict[tuple[str, str], list[Adapter]] = defaultdict(list)
+    spec = spec if spec is not None else cluster_spec(cluster)
     adapters_of: dict[str, list[tuple[str, Adapter, str]]] = defaultdict(list)
     for network in cluster.networks:
         for adapter in network.adapters:
-            subnet = subnet_of(adapter)
-            buckets[(network.name, subnet)].append(adapter)
-            adapters_of[adapter.node].append((network.name, adapter, subnet))
+            adapters_of[adapter.node].append((network.name, adapter, subnet_of(adapter)))
     events = {event.kind: {"wrapper": event_member(event.kind), "arguments": list(EVENT_ARGUMENTS[event.kind])}
               for event in cluster.events}
     heartbeat = cluster.heartbeat
@@ -89,44 +90,37 @@ def plan_nodes(cluster: Cluster) -> dict[str, dict]:
                           "prefix": adapter.prefix, "subnet": subnet, "switch": adapter.switch}
                          for network, adapter, subnet in local],
             "heartbeat": beat,
-            "paths": _paths(cluster, node.name, local, buckets, node_order),
+            "paths": _paths(spec, node.name),
             "groups": _groups(cluster, node.name, local, services),
             "events": events,
         }
     return plans
 
 
-def _paths(cluster: Cluster, name: str, local, buckets, node_order) -> list[dict]:
-    by_peer: dict[str, list[dict]] = defaultdict(list)
-    port = cluster.heartbeat.port
-    for network, adapter, subnet in local:
-        for peer in buckets[(network, subnet)]:
-            if peer.node == name:
-                continue
-            ends = sorted([(adapter.node, adapter.ifname), (peer.node, peer.ifname)])
-            by_peer[peer.node].append({
-                "id": f"{network}:{ends[0][0]}/{ends[0][1]}-{ends[1][0]}/{ends[1][1]}",
-                "peer": peer.node, "type": "ip", "network": network, "subnet": subnet,
-                "ifname": adapter.ifname, "address": adapter.address,
-                "peer_ifname": peer.ifname, "peer_address": peer.address, "port": port,
+def _paths(spec: ClusterSpec, name: str) -> list[dict]:
+    """The node's heartbeat paths, as the runtime lists them (`runtime.paths.heartbeat_paths`)."""
+    port = spec.heartbeat.port
+    found = []
+    for path in heartbeat_paths(spec, name):
+        mine, peer = path.end_of(name), path.peer_of(name)
+        medium = path.medium
+        if medium.kind == "subnet":
+            found.append({
+                "id": path.id, "peer": peer.node, "type": "ip", "network": medium.name, "subnet": medium.subnet,
+                "ifname": mine.adapter.ifname, "address": mine.adapter.address,
+                "peer_ifname": peer.adapter.ifname, "peer_address": peer.adapter.address, "port": port,
             })
-    for link in cluster.links:
-        if name not in link.devices:
             continue
-        ordered = sorted(link.devices, key=lambda node: node_order.get(node, len(node_order)))
-        for peer in ordered:
-            if peer == name:
-                continue
-            disk = link.type == "disk"
-            ends = sorted([name, peer])
-            by_peer[peer].append({
-                "id": f"{link.name}:{ends[0]}-{ends[1]}",
-                "peer": peer, "type": link.type, "link": link.name,
-                "device": link.devices[name], "peer_device": link.devices[peer],
-                "slot": ordered.index(name) if disk else None,
-                "peer_slot": ordered.index(peer) if disk else None,
-            })
-    return [path for node in cluster.nodes for path in by_peer.get(node.name, ())]
+        link = spec.link(medium.name)
+        devices = dict(link.devices)
+        disk = link.disk
+        found.append({
+            "id": path.id, "peer": peer.node, "type": link.type, "link": link.name,
+            "device": devices[name], "peer_device": devices[peer.node],
+            "slot": link.nodes.index(name) if disk else None,
+            "peer_slot": link.nodes.index(peer.node) if disk else None,
+        })
+    return found
 
 
 def _groups(cluster: Cluster, name: str, local, services) -> list[dict]:

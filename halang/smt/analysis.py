@@ -53,7 +53,7 @@ CODE_ORDER = ("HA213", "HA301", "HA302", "HA306", "HA406", "HA502", "HA604")
 
 def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *, max_listed: int = 50,
             max_counted: int = 500, connectivity: str = "auto", method: str = "auto",
-            spec: ClusterSpec | None = None) -> AnalysisResult:
+            spec: ClusterSpec | None = None, reachable: bool = False) -> AnalysisResult:
     """Every minimal scenario of at most `faults` failures that breaks a property, as findings.
 
     `budget_ms` bounds the whole analysis (wall clock); what is not settled

@@ -7,7 +7,8 @@
 
 The finding must be on the line above, at the caret's column. `good_*.ha`
 files are near misses: they must give no finding of their folder's code.
-A `# faults: K` line sets the failure-analysis depth (default 0).
+A `# faults: K` line sets the failure-analysis depth (default 0), a
+`# budget: DURATION` line its time budget (default verify's).
 """
 
 import re
@@ -16,11 +17,13 @@ from pathlib import Path
 import pytest
 
 from halang.diagnostics import SourceText
+from halang.model.literals import parse_duration
 from halang.verify import verify_source
 
 HERE = Path(__file__).parent
 CARET = re.compile(r"^#\s*(\^)\s+(HA\d{3})\s*$")
 FAULTS = re.compile(r"^#\s*faults:\s*(\d+)", re.MULTILINE)
+BUDGET = re.compile(r"^#\s*budget:\s*(\S+)", re.MULTILINE)
 CASES = sorted(HERE.glob("HA*/*.ha"))
 
 
@@ -38,8 +41,9 @@ def expected_findings(text: str) -> set[tuple[str, int, int]]:
 
 def run_case(path: Path):
     text = path.read_text()
-    faults = FAULTS.search(text)
-    report = verify_source(SourceText(text, str(path)), faults=int(faults.group(1)) if faults else 0)
+    faults, budget = FAULTS.search(text), BUDGET.search(text)
+    report = verify_source(SourceText(text, str(path)), faults=int(faults.group(1)) if faults else 0,
+                           budget_ms=parse_duration(budget.group(1)) if budget else None)
     return text, report
 
 

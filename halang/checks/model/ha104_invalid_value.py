@@ -4,7 +4,6 @@ from halang.acceptance import UNACCEPTABLE_PREFIXES
 from halang.checks.registry import Check, all_checks
 from halang.diagnostics import Severity
 from runtime.failures import FORMS, ComponentError, parse_component
-from runtime.snapshot import SnapshotError, load_snapshot
 
 
 class InvalidValue(Check):
@@ -99,9 +98,8 @@ class InvalidValue(Check):
                 scenarios.append(accept)
         if not scenarios:
             return
-        try:
-            spec = load_snapshot(context.cluster.snapshot())
-        except SnapshotError:
+        spec = context.spec
+        if spec is None:
             return  # the model is incomplete where other findings say so: no component is certain
         for accept in scenarios:
             yield from self._scenario(accept, spec)

@@ -47,19 +47,25 @@ class NodeOffServiceNetwork(Check):
     severity = Severity.ERROR
 
     def run(self, context):
+        spec = context.spec
+        if spec is None:
+            return
         networks_of = {node: {network.name for network, _ in adapters}
                        for node, adapters in context.adapters_by_node.items()}
         services = context.services
         blocks = None
         for group in context.cluster.groups:
-            if not group.service_ips or not group.nodes:
+            if not group.service_ips or not group.nodes or group.name not in spec.static_hosts:
                 continue
+            hosts = spec.static_hosts[group.name]  # who the runtime lets host it with nothing failed
             needed: dict[str, list[str]] = {}  # network -> the group's labels on it
             for label in group.service_ips:
                 if label in services:
                     needed.setdefault(services[label][0].name, []).append(label)
             spans = None
             for node in group.nodes:
+                if node in hosts:
+                    continue
                 reachable = networks_of.get(node, set())
                 missing = [(network, labels) for network, labels in needed.items() if network not in reachable]
                 if not missing:

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from collections import defaultdict
-
 from halang.checks.registry import Check
 from halang.diagnostics import Severity
+from runtime.paths import media
 
 
 class IsolatedNode(Check):
@@ -41,23 +40,14 @@ class IsolatedNode(Check):
     severity = Severity.ERROR
 
     def run(self, context):
-        cluster = context.cluster
-        if len(cluster.nodes) < 2:
+        cluster, spec = context.cluster, context.spec
+        if len(cluster.nodes) < 2 or spec is None:
             return
-        # Adapters hear each other within one (network, subnet): hash by it instead of comparing pairs.
-        subnets: dict[tuple, set[str]] = defaultdict(set)
-        for network in cluster.networks:
-            for adapter in network.adapters:
-                bits = 32 if adapter.version == 4 else 128
-                key = (network.name, adapter.version, adapter.prefix, adapter.value >> (bits - adapter.prefix))
-                subnets[key].add(adapter.node)
-        heard: set[str] = set()
-        for nodes in subnets.values():
+        heard: set[str] = set()  # nodes that share a heartbeat medium with another node (runtime.paths)
+        for medium in media(spec):
+            nodes = {end.node for end in medium.ends}
             if len(nodes) > 1:
                 heard.update(nodes)
-        for link in cluster.links:
-            if len(link.devices) > 1:
-                heard.update(link.devices)
         for node in cluster.nodes:
             if node.name in heard:
                 continue

@@ -78,7 +78,7 @@ from decimal import Decimal
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from runtime.snapshot import ClusterSpec, GroupSpec
-from runtime.topology import Status, StatusLike, assess
+from runtime.topology import Status, StatusLike, assess, can_host_now
 
 UNLIMITED = Decimal("Infinity")
 ZERO = Decimal(0)
@@ -295,29 +295,30 @@ def transition(spec: ClusterSpec, current: Placement, before: Optional[StatusLik
     if not affected:
         return Step(current, ())
     now = current._by_group
-    chosen: Dict[str, Tuple[str, ...]] = {}
+    chosen: Dict[str, Tuple[str, ...]] = {}  # the groups whose place is decided anew (the rest stay)
     moving: List[GroupSpec] = []
     pending: List[Move] = []
     for number in affected:
         group = spec.groups[number]
         was = now.get(group.name, ())
-        hosts = _hosts(spec, new, group)
-        fresh = hosts if old is None else [node for node in hosts if not _hostable(spec, old, group, node)]
         if group.concurrent:
+            hosts = _hosts(spec, new, group)
+            fresh = _fresh(spec, old, group, hosts)
             chosen[group.name] = tuple(node for node in group.nodes
                                        if node in fresh or (node in was and node in hosts))
         elif not was:
-            chosen[group.name] = _come_online(group, fresh)
-        elif was[0] not in hosts:
+            chosen[group.name] = _come_online(group, _fresh(spec, old, group, _hosts(spec, new, group)))
+        elif not can_host_now(spec, new, group, was[0]):
             moving.append(group)
-        elif group.fallback == "higher_priority" and hosts[0] != was[0] and _earlier(group, fresh, was[0]):
-            if group.fallback_delay_ms:
-                chosen[group.name] = was
-                pending.append(Move(group.name, was[0], hosts[0], group.fallback_delay_ms))
-            else:
-                chosen[group.name] = (hosts[0],)
-        else:
-            chosen[group.name] = was
+        elif group.fallback == "higher_priority" and old is not None:
+            earlier = group.nodes[:group.nodes.index(was[0])]
+            if any(can_host_now(spec, new, group, node) and not can_host_now(spec, old, group, node)
+                   for node in earlier):
+                target = next(node for node in earlier if can_host_now(spec, new, group, node))
+                if group.fallback_delay_ms:
+                    pending.append(Move(group.name, was[0], target, group.fallback_delay_ms))
+                else:
+                    chosen[group.name] = (target,)
     if moving:
         loads = _Loads(spec, now, chosen, {group.name for group in moving})
         for group in moving:
@@ -331,7 +332,8 @@ def transition(spec: ClusterSpec, current: Placement, before: Optional[StatusLik
             chosen[group.name] = target
             loads.add(group, target)
     changed = [number for number in affected
-               if chosen[spec.groups[number].name] != now.get(spec.groups[number].name, ())]
+               if spec.groups[number].name in chosen
+               and chosen[spec.groups[number].name] != now.get(spec.groups[number].name, ())]
     if not changed:  # the same groups; the addresses may still move to other adapters
         groups = current.groups
     elif len(current.groups) == len(spec.groups):
@@ -344,6 +346,11 @@ def transition(spec: ClusterSpec, current: Placement, before: Optional[StatusLik
         groups = tuple((group.name, chosen.get(group.name, now.get(group.name, ()))) for group in spec.groups)
     placement = Placement(groups, pending=lambda: _assign_addresses(spec, groups, new, current))
     return Step(placement, tuple(pending), tuple(spec.groups[number].name for number in changed))
+
+
+def _fresh(spec: ClusterSpec, old: Optional[Status], group: GroupSpec, hosts: List[str]) -> List[str]:
+    """The new hosts: those of `hosts` that could not host the group before (all of them at startup)."""
+    return hosts if old is None else [node for node in hosts if not can_host_now(spec, old, group, node)]
 
 
 def _come_online(group: GroupSpec, fresh: List[str]) -> Tuple[str, ...]:
@@ -362,20 +369,8 @@ def _earlier(group: GroupSpec, nodes: List[str], node: str) -> bool:
 
 
 def _hosts(spec: ClusterSpec, status: Status, group: GroupSpec) -> List[str]:
-    """The nodes of the group's list that can host it (topology.can_host, inlined for speed)."""
-    return [node for node in group.nodes if _hostable(spec, status, group, node)]
-
-
-def _hostable(spec: ClusterSpec, status: Status, group: GroupSpec, node: str) -> bool:
-    if node not in status.degraded:
-        return node in spec.static_hosts[group.name]
-    if node not in status.runnable_nodes:
-        return False
-    usable = status.usable
-    for network in spec.group_networks[group.name]:
-        if not usable.get((node, network)):
-            return False
-    return True
+    """The nodes of the group's list that can host it, in priority order."""
+    return [node for node in group.nodes if can_host_now(spec, status, group, node)]
 
 
 class _Loads:

@@ -269,8 +269,11 @@ def can_host(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec]
     `status` is best a `Status` from `assess` (computed once per failure set);
     failed component names or a `Down` work too, at the cost of assessing them.
     """
-    spec_group = _group(spec, group)
-    state = assess(spec, status)
+    return can_host_now(spec, assess(spec, status), _group(spec, group), node)
+
+
+def can_host_now(spec: ClusterSpec, state: Status, spec_group: GroupSpec, node: str) -> bool:
+    """`can_host` for callers that hold a `Status` and a `GroupSpec` already (placement's inner loops)."""
     if node not in state.degraded:
         return node in spec.static_hosts[spec_group.name]
     if node not in state.runnable_nodes or node not in spec_group.nodes:
@@ -283,7 +286,9 @@ def hosts(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec]) -
     """The nodes of the group's list that can host it, in priority order."""
     spec_group = _group(spec, group)
     state = assess(spec, status)
-    return tuple(node for node in spec_group.nodes if can_host(spec, state, spec_group, node))
+    if not state.degraded:
+        return tuple(node for node in spec_group.nodes if node in spec.static_hosts[spec_group.name])
+    return tuple(node for node in spec_group.nodes if can_host_now(spec, state, spec_group, node))
 
 
 def why_not(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec], node: str) -> Tuple[str, str]:

@@ -91,7 +91,7 @@ def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *
             stats["method"] = "solver"
             settled, quorum_sets = _quorum_stage(topology, start, empty, faults, deadline, connectivity, stats)
             # Stage 2: every property, with quorum loss as the exact sets found in stage 1.
-            encoding = Encoding(topology, placed, faults=faults, quorum_sets=quorum_sets)
+            encoding = Encoding(topology, placed, faults=faults, quorum_sets=quorum_sets, ordered=True)
         families = [properties.hosting(topology, encoding, empty), properties.split_brain(topology, encoding),
                     properties.replace_capacity(topology, encoding), properties.capacity(topology, encoding, empty),
                     properties.dependencies(topology, encoding)]

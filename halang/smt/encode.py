@@ -74,17 +74,21 @@ def node_shapes(topology: Topology) -> dict[tuple, list[str]]:
 class Encoding:
     def __init__(self, topology: Topology, start: dict[str, tuple[str, ...]], ctx: z3.Context | None = None,
                  connectivity: str = "auto", faults: int = 1,
-                 quorum_sets: dict[str, list[frozenset[str]]] | None = None):
+                 quorum_sets: dict[str, list[frozenset[str]]] | None = None, ordered: bool = False,
+                 builder: Builder | None = None, failed: dict | None = None):
         """`quorum_sets`, when given, replaces the connectivity encoding: for each node, every minimal
         scenario of at most `faults` failures in which it is up but may not run groups (see `runs`);
-        `[frozenset()]` for a node that has no quorum with nothing failed."""
+        `[frozenset()]` for a node that has no quorum with nothing failed. `ordered`: place the groups
+        whose place depends on the order of events event by event (see `on`). `builder` and `failed`:
+        an encoding of the same cluster over other failure terms (the failures after one event)."""
         self.topology = topology
         self.start = start
         self.faults = faults
         self.quorum_sets = quorum_sets
         self.ctx = ctx or z3.Context()
-        self.b = Builder(self.ctx)
-        self.f: dict[str, z3.BoolRef] = {name: self.b.var(name) for name in topology.components}
+        self.b = builder or Builder(self.ctx)
+        self.ordered = ordered
+        self.f: dict = failed if failed is not None else {name: self.b.var(name) for name in topology.components}
         self.constraints: list = self.b.constraints  # side constraints the terms rely on; assert them all
         if connectivity == "auto":
             few = len(topology.buses) <= CLOSURE_LIMIT and len(node_shapes(topology)) <= CLASS_LIMIT
@@ -184,7 +188,20 @@ class Encoding:
 
     @cached_property
     def on(self) -> dict[tuple[str, str], object]:
-        """(group, node) -> the group runs there after the failures (absent pairs are False)."""
+        """(group, node) -> the group runs there after the failures (absent pairs are False).
+
+        The runtime's `transition` from the concrete start placement, term for term. With `ordered`
+        (see `ordered_groups`), the groups whose place depends on the order of the events are placed
+        event by event (`_events`); every other group is placed as if all failures came at once, which
+        is where any order of events puts it (runtime/placement.py).
+        """
+        on = self._at_once(self.host)
+        if self.ordered_groups:
+            on.update(self._events(on))
+        return on
+
+    def _at_once(self, host, only: frozenset[str] | None = None) -> dict[tuple[str, str], object]:
+        """The at-once placement; with `only`, of those groups but the ordered ones (`_events` places those)."""
         b, topology, start = self.b, self.topology, self.start
         on: dict[tuple[str, str], object] = {}
         placed: dict[str, list[tuple[object, GroupInfo]]] = {}  # node -> what is on it so far
@@ -195,13 +212,15 @@ class Encoding:
                 placed.setdefault(node, []).append((term, group))
 
         groups = list(topology.groups.values())
+        if only is not None:
+            groups = [group for group in groups if group.name in only and group.name not in self.ordered_groups]
         for group in groups:  # stays and concurrent instances first: they do not depend on order
             nodes = start[group.name]
             if group.concurrent:
                 for node in nodes:
-                    put(group, node, self.host(group, node))
+                    put(group, node, host(group, node))
             elif nodes:
-                put(group, nodes[0], self.host(group, nodes[0]))
+                put(group, nodes[0], host(group, nodes[0]))
         for group in groups:
             nodes = start[group.name]
             if group.concurrent or not nodes or group.fallover == "bring_offline":
@@ -212,21 +231,20 @@ class Encoding:
             if group.fallover == "next_priority":
                 earlier = []
                 for node in others:
-                    can = self.host(group, node)
+                    can = host(group, node)
                     put(group, node, b.and_([leaves, can] + [b.not_(x) for x in earlier]))
                     earlier.append(can)
             else:
-                chosen = self._least_loaded(group, leaves, others, placed)
+                chosen = self._least_loaded(group, leaves, others, placed, host)
                 for node in others:
                     put(group, node, chosen[node])
         return on
 
-    def _least_loaded(self, group: GroupInfo, leaves, others, placed) -> dict[str, object]:
+    def _least_loaded(self, group: GroupInfo, leaves, candidates, placed, host) -> dict[str, object]:
         """Where a least_loaded group that leaves its node goes: most free cpu, then memory, then list order.
 
-        `placed` holds, per node, the groups that stay there and those placed
-        before this one in file order, which is what free capacity is measured
-        against (see evaluate.place).
+        `placed` holds, per node, the groups decided before this one (those that stay, and those moved
+        before it in file order), which is what free capacity is measured against (runtime `_Loads`).
         """
         b, topology = self.b, self.topology
 
@@ -245,17 +263,99 @@ class Encoding:
 
         index = {node: i for i, node in enumerate(group.nodes)}
         chosen = {}
-        for node in others:
+        for node in candidates:
             beats = []
-            for rival in others:
+            for rival in candidates:
                 if rival == node:
                     continue
                 cpu_gt, cpu_eq = compare(node, rival, "cpu")
                 mem_gt, mem_eq = compare(node, rival, "memory")
                 better = b.or_((cpu_gt, b.and_((cpu_eq, b.or_((mem_gt, b.and_((mem_eq, index[node] < index[rival]))))))))
-                beats.append(b.implies(self.host(group, rival), better))
-            chosen[node] = b.and_([leaves, self.host(group, node)] + beats)
+                beats.append(b.implies(host(group, rival), better))
+            chosen[node] = b.and_([leaves, host(group, node)] + beats)
         return chosen
+
+    # ------------------------------------------------------------ the order of events
+
+    @cached_property
+    def ordered_groups(self) -> frozenset[str]:
+        """Groups whose place after a scenario depends on the order in which its failures are detected:
+        with `ordered` and K >= 2, the `least_loaded` groups online at the start (runtime/placement.py)."""
+        if not self.ordered or self.faults < 2:
+            return frozenset()
+        return frozenset(group.name for group in self.topology.groups.values()
+                         if group.fallover == "least_loaded" and not group.concurrent and self.start[group.name])
+
+    @cached_property
+    def steps(self) -> list[dict[str, object]]:
+        """`steps[i][c]`: component c fails at event i + 1 (K events; an event may hold several failures, or
+        none). Each failed component fails at exactly one event (`step_links`)."""
+        return [{c: self.b.var(f"step{i + 1}|{c}") for c in self.topology.components} for i in range(self.faults)]
+
+    def step_links(self, components) -> list:
+        """What ties the events to the scenario for these components: f[c] is "c fails at some event", at one."""
+        b, found = self.b, []
+        for c in components:
+            at = [step[c] for step in self.steps]
+            found.append(b.iff(self.f[c], b.or_(at)))
+            found.append(b.at_most([(x, 1) for x in at], 1))
+        return found
+
+    def _events(self, final: dict[tuple[str, str], object]) -> dict[tuple[str, str], object]:
+        """The ordered groups placed event by event, each event a `transition` from the last."""
+        b, topology = self.b, self.topology
+        groups = list(topology.groups.values())
+        after: list[Encoding] = []  # the at-once encodings of the failures so far, after each event
+        so_far = {c: False for c in topology.components}
+        for number, step in enumerate(self.steps):
+            so_far = {c: b.or_((so_far[c], step[c])) for c in topology.components}
+            if number == len(self.steps) - 1:
+                after.append(self)
+            else:
+                after.append(Encoding(self.topology, self.start, ctx=self.ctx, faults=self.faults,
+                                      quorum_sets=self.quorum_sets, builder=self.b, failed=so_far))
+        # Where every group would be after each event if all its failures so far came at once: right for the
+        # groups that are not ordered, whatever the order.
+        nearby = {name for group in groups if group.name in self.ordered_groups for node in group.nodes
+                  for name in self.topology.spec.groups_by_node[node]}
+        at_once = [self._at_once(encoding.host, frozenset(nearby)) if encoding is not self else final
+                   for encoding in after]
+        chain: dict[tuple[int, str, str], object] = {}
+        for number, encoding in enumerate(after):
+            host = encoding.host
+            mine = at_once[number]
+            previous = at_once[number - 1] if number else None
+
+            def before(group: GroupInfo, node: str, number=number, previous=previous):
+                if group.name in self.ordered_groups:
+                    return chain.get((number - 1, group.name, node), False) if number else \
+                        node in self.start[group.name]
+                return previous.get((group.name, node), False) if number else node in self.start[group.name]
+
+            def now(group: GroupInfo, node: str, mine=mine):
+                if group.name in self.ordered_groups:
+                    return chain.get((number, group.name, node), False)
+                return mine.get((group.name, node), False)
+
+            for group in groups:
+                if group.name not in self.ordered_groups:
+                    continue
+                stays = {node: b.and_((before(group, node), host(group, node))) for node in group.nodes}
+                leaves = b.or_(b.and_((before(group, node), b.not_(host(group, node)))) for node in group.nodes)
+                placed: dict[str, list[tuple[object, GroupInfo]]] = {}
+                for other in groups:
+                    if other.name == group.name:
+                        continue
+                    for node in other.nodes:
+                        term = now(other, node) if other.index < group.index else \
+                            b.and_((before(other, node), host(other, node)))
+                        if term is not False:
+                            placed.setdefault(node, []).append((term, other))
+                chosen = self._least_loaded(group, leaves, list(group.nodes), placed, host)
+                for node in group.nodes:
+                    chain[number, group.name, node] = b.or_((stays[node], chosen[node]))
+        last = len(after) - 1
+        return {(name, node): term for (number, name, node), term in chain.items() if number == last}
 
     @cached_property
     def _on_by_node(self) -> dict[str, list[tuple[str, object]]]:

@@ -24,8 +24,7 @@ from halang.diagnostics import Related
 from halang.smt.encode import Encoding
 from halang.smt.result import Finding
 from halang.smt.scenario import Scenario as State
-from halang.smt.scenario import order_text
-from halang.smt.topology import GroupInfo, Topology, describe_scenario
+from halang.smt.topology import GroupInfo, Topology, describe_component, describe_scenario
 from runtime.placement import Violation, address_overloads, dependency_violations, overloaded_nodes, placed_services
 
 
@@ -120,6 +119,14 @@ def _possible_services(topology: Topology, start: dict, node: str, network: str)
     """Distinct service addresses of a network that some scenario could place on the node."""
     return {topology.service_address[label] for g in _possible_groups(topology, start, node)
             for net, labels in topology.groups[g].needs if net == network for label in labels}
+
+
+def when(state: State) -> str:
+    """The scenario in words, in the order of its events when that is what shows the problem."""
+    if not state.ordered:
+        return describe_scenario(tuple(sorted(state.failed)))
+    return "if " + ", then ".join(" and ".join(describe_component(name) for name in sorted(step)) + " fail" +
+                                  ("s" if len(step) == 1 else "") for step in state.steps)
 
 
 def _why_no_host(state: State, group: GroupInfo) -> str:
@@ -223,7 +230,7 @@ def replace_capacity(topology: Topology, encoding: Encoding) -> Family:
                 have = f"{len(usable)} usable adapter{'s' if len(usable) != 1 else ''} there"
                 if usable:
                     have += f" ({names(usable)})"
-                return [Finding("HA213", f"{describe_scenario(scenario)}, {node} must hold {len(labels)} service "
+                return [Finding("HA213", f"{when(state)}, {node} must hold {len(labels)} service "
                                          f"addresses on {network.name} ({names(labels)}) but has {have}; "
                                          "under ipat = replace an adapter holds one service address",
                                 scenario, node=node, network=network.name, span=network.span(),
@@ -265,7 +272,7 @@ def capacity(topology: Topology, encoding: Encoding, state0: State) -> Family:
             on_node = state.groups_on(name)
             node = topology.cluster.node(name)
             span = node.span("capacity") if node.capacity is not None else node.span()
-            return [Finding("HA502", f"{describe_scenario(scenario)}, fallover puts more on {name} than its "
+            return [Finding("HA502", f"{when(state)}, fallover puts more on {name} than its "
                                      f"capacity: {', '.join(over)} (groups {names(on_node, 8)})",
                             scenario, node=name, span=span,
                             hint=f"give {name} more capacity, lower the groups' requires, or change their node lists "
@@ -344,7 +351,7 @@ def dependencies(topology: Topology, encoding: Encoding) -> Family:
                         text = f"groups {a} and {other} both run on {names(both)} (different_node_from)"
                         hint = f"give {a} and {other} node lists that do not meet after a failure"
                     span = group.spans.get(relation) or group.span()
-                    return [Finding("HA406", f"{describe_scenario(scenario)}, {text}", scenario, group=a,
+                    return [Finding("HA406", f"{when(state)}, {text}", scenario, group=a,
                                     span=span, hint=hint,
                                     related=(Related(groups[other].group.span(), f"group {other}"),))]
 

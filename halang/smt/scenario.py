@@ -25,11 +25,6 @@ from runtime.topology import Status, assess, hosts, why_not
 from halang.smt.topology import GroupInfo, Topology
 
 
-def order_text(steps: tuple[frozenset[str], ...]) -> str:
-    """'switch:sw1, then node:n2' for the steps of an ordered scenario."""
-    return ", then ".join(" and ".join(sorted(step)) for step in steps)
-
-
 class Scenario:
     def __init__(self, topology: Topology, steps: tuple[frozenset[str], ...], start: Placement):
         self.topology = topology

@@ -79,6 +79,7 @@ class _Shard:
     bits: object = None  # the support as one bit-vector, to read models
     levels: dict = field(default_factory=dict)  # k -> selector of "at most k of the support"
     selector: object = None  # "some subject of the shard is broken"
+    ordered: bool = False  # its terms place a group event by event (see Encoding.ordered_groups)
 
 
 @dataclass
@@ -112,6 +113,10 @@ class Supports:
         self.ref = encoding.ctx.ref()
         self.memo: dict[int, frozenset[str]] = {
             _AST_ID(self.ref, var.as_ast()): frozenset((name,)) for name, var in encoding.f.items()}
+        if encoding.ordered_groups:  # "c fails at event i" is about c too
+            for step in encoding.steps:
+                for name, var in step.items():
+                    self.memo[_AST_ID(self.ref, var.as_ast())] = frozenset((name,))
 
     def of(self, term) -> tuple[str, ...]:
         if isinstance(term, bool):
@@ -158,7 +163,7 @@ class Search:
         self.inconclusive: list[Inconclusive] = []
         self.progress: dict[str, _Progress] = {}
         self.stats = {"solver_calls": 0, "sat": 0, "solver_ms": 0.0, "evaluate_ms": 0.0, "encode_ms": 0.0}
-        self._states: dict[frozenset[str], State] = {}
+        self._states: dict[tuple[frozenset[str], ...], State] = {}
         self._by_node: dict | None = None
         self._always: list[Subject] = []
         self.shard_size = shard_size
@@ -190,13 +195,15 @@ class Search:
 
     # ---------------------------------------------------------------- helpers
 
-    def state(self, failed: frozenset[str], placement: bool) -> State:
-        """The scenario, decided by the runtime (what it computes is kept for the other families)."""
-        state = self._states.get(failed)
+    def state(self, failed: frozenset[str], placement: bool, steps: tuple[frozenset[str], ...] | None = None) -> State:
+        """The scenario, decided by the runtime (what it computes is kept for the other families); `steps`:
+        the order of its events, when it matters (default: all at once)."""
+        steps = steps if steps is not None and len(steps) > 1 else (failed,)
+        state = self._states.get(steps)
         if state is None:
             if len(self._states) >= self.STATE_CACHE:
                 self._states.clear()
-            state = self._states[failed] = State(self.topology, (failed,), self.start)
+            state = self._states[steps] = State(self.topology, steps, self.start)
         began = time.perf_counter()
         state.status  # noqa: B018 - computed here so that its time is counted
         if placement:
@@ -216,6 +223,26 @@ class Search:
             failed.append(names[low.bit_length() - 1])
             value ^= low
         return frozenset(failed)
+
+    def _mentions_order(self, subjects) -> bool:
+        """Whether the subjects' terms place a group event by event: one that can be on a node they concern."""
+        ordered = self.encoding.ordered_groups
+        if not ordered:
+            return False
+        groups = self.topology.groups
+        nodes = {node for name in ordered for node in groups[name].nodes}
+        return any(subject.nodes is None or subject.nodes & nodes for subject in subjects)
+
+    def _steps_in(self, model: z3.ModelRef, failed: frozenset[str]) -> tuple[frozenset[str], ...]:
+        """The order of events of an answer of an ordered shard."""
+        steps = []
+        for number in range(1, self.faults + 1):
+            step = frozenset(name for name in failed
+                             if z3.is_true(model.eval(z3.Bool(f"step{number}|{name}", self.small),
+                                                      model_completion=True)))
+            if step:
+                steps.append(step)
+        return tuple(steps)
 
     def _bits(self, names):
         """The failure variables of `names` as one bit-vector, bit i for names[i] (built through the C API)."""
@@ -264,6 +291,9 @@ class Search:
         progress.found.append(scenario)
         count = len(progress.found)
         if count <= self.max_listed:
+            if state.ordered:  # worded for all at once when that shows it too; else for the order that does
+                at_once = self.state(scenario, family.placement)
+                state = at_once if subject.check(at_once) else state
             self.findings.extend(subject.report(state))
         elif progress.first_hidden_code is None:
             progress.first_hidden_code = family.code(len(scenario))
@@ -368,6 +398,11 @@ class Search:
                 solver.add(b.or_([b.not_(progress.indicator)] + [b.not_(f[n]) for n in scenario]))
             indicators.append(progress.indicator)
         shard.support = tuple(sorted(support))
+        shard.ordered = self._mentions_order(shard.subjects)
+        if shard.ordered:
+            for link in self.encoding.step_links(shard.support):
+                if not isinstance(link, bool):
+                    solver.add(link.translate(self.small))
         failures = [(f[name], 1) for name in shard.support]
         for level in range(1, self.faults + 1):
             if level < len(failures):
@@ -399,8 +434,9 @@ class Search:
                 shard.solver = None
                 return
             self.stats["sat"] += 1
-            failed = self._failed_in(shard.solver.model(), shard.support, shard.bits)
-            state = self.state(failed, family.placement)
+            model = shard.solver.model()
+            failed = self._failed_in(model, shard.support, shard.bits)
+            state = self.state(failed, family.placement, self._steps_in(model, failed) if shard.ordered else None)
             if not self._spread(family, state, k):
                 self._give_up(family, active, k, "internal error: the solver's scenario "
                               f"{sorted(failed)} breaks nothing when evaluated")

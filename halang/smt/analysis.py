@@ -35,11 +35,13 @@ encoding; so z3 answers every K >= 2.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from halang.model.cluster import Cluster
 from halang.smt import properties
 from halang.smt.encode import Encoding
-from halang.smt.result import AnalysisResult, Finding
+from halang.smt.reachable import explore
+from halang.smt.result import AnalysisResult, Finding, Inconclusive
 from halang.smt.scenario import Scenario
 from halang.smt.search import Search
 from halang.smt.timing import takeover_findings
@@ -82,45 +84,20 @@ def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *
     findings: list[Finding] = list(takeover_findings(cluster))
     inconclusive, truncated = [], []
     if faults >= 1 and cluster.nodes:
-        placed = start.as_dict()
         if method == "enumerate" or (method == "auto" and faults == 1):
             stats["method"] = "enumerate"
-            encoding = Encoding(topology, placed, faults=faults, quorum_sets={})  # terms are never built
             settled, quorum_sets = faults, None
         else:
             stats["method"] = "solver"
             settled, quorum_sets = _quorum_stage(topology, start, empty, faults, deadline, connectivity, stats)
-            # Stage 2: every property, with quorum loss as the exact sets found in stage 1.
-            encoding = Encoding(topology, placed, faults=faults, quorum_sets=quorum_sets, ordered=True)
-        families = [properties.hosting(topology, encoding, empty), properties.split_brain(topology, encoding),
-                    properties.replace_capacity(topology, encoding), properties.capacity(topology, encoding, empty),
-                    properties.dependencies(topology, encoding)]
-        searches = []
-        for family in families:
-            # HA302 asks one question of the whole cluster, whose term may rest on certificates
-            # (side constraints): it keeps the family solver. Everything else is local: shards.
-            search = Search(topology, encoding, start, faults, deadline, max_listed, max_counted,
-                            per_subject=family.name != "split")
-            search.start_family(family, empty)
-            searches.append((family, search))
+        run = _Run(topology, empty, faults, deadline, max_listed, max_counted, settled, quorum_sets, stats)
+        run.search(start, FAMILIES)
         stats["setup_ms"] = round((time.monotonic() - began) * 1000, 1)
-        if stats["method"] == "enumerate":
-            _enumerate_single(topology, start, searches, deadline)
-        else:
-            for k in range(1, faults + 1):
-                for family, search in searches:
-                    if k <= settled:
-                        search.run_level(family, k)
-                    else:
-                        search.give_up_level(family, k, "the quorum analysis it relies on was inconclusive")
-        totals: dict = {}
-        for family, search in searches:
-            findings.extend(search.findings)
-            inconclusive.extend(search.merge_inconclusive())
-            truncated.extend(search.truncations([family]))
-            for key, value in search.stats.items():
-                totals[key] = totals.get(key, 0) + value
-        stats.update({key: round(value, 1) if isinstance(value, float) else value for key, value in totals.items()})
+        if reachable:
+            _reachable(run, start)
+        findings.extend(run.findings)
+        inconclusive, truncated = run.inconclusive, run.truncated
+        stats.update({key: round(value, 1) if isinstance(value, float) else value for key, value in run.totals.items()})
     stats["components"] = len(topology.components)
     stats["buses"] = len(topology.buses)
     stats["total_ms"] = round((time.monotonic() - began) * 1000, 1)
@@ -129,6 +106,101 @@ def analyse(cluster: Cluster, faults: int, budget_ms: int = DEFAULT_BUDGET_MS, *
     findings.sort(key=lambda f: (order[f.code], f.group or "", f.node or "", f.network or "", len(f.scenario),
                                  f.scenario, f.message))
     return AnalysisResult(faults, tuple(findings), tuple(inconclusive), tuple(truncated), stats)
+
+
+FAMILIES = ("hosting", "split", "replace", "capacity", "dependencies")
+PLACEMENT_FAMILIES = ("replace", "capacity", "dependencies")  # the ones whose answer depends on the start
+
+
+class _Run:
+    """The property searches of one analysis, from one start placement or several (`--reachable`)."""
+
+    def __init__(self, topology: Topology, empty: Scenario, faults: int, deadline: float, max_listed: int,
+                 max_counted: int, settled: int, quorum_sets: dict | None, stats: dict):
+        self.topology, self.empty, self.faults, self.deadline = topology, empty, faults, deadline
+        self.max_listed, self.max_counted = max_listed, max_counted
+        self.settled, self.quorum_sets, self.stats = settled, quorum_sets, stats
+        self.findings: list[Finding] = []
+        self.inconclusive: list = []
+        self.truncated: list = []
+        self.totals: dict = {}
+
+    def search(self, start: Placement, names: tuple[str, ...], history: str | None = None) -> list[Finding]:
+        """Every minimal scenario from `start` for the named families; the findings are returned and kept."""
+        topology, faults = self.topology, self.faults
+        placed = start.as_dict()
+        enumerate_ = self.quorum_sets is None
+        if enumerate_:
+            encoding = Encoding(topology, placed, faults=faults, quorum_sets={})  # terms are never built
+        else:
+            # Every property, with quorum loss as the exact sets found in stage 1.
+            encoding = Encoding(topology, placed, faults=faults, quorum_sets=self.quorum_sets, ordered=True)
+        from_startup = history is None
+        builders = {
+            "hosting": lambda: properties.hosting(topology, encoding, self.empty),
+            "split": lambda: properties.split_brain(topology, encoding),
+            "replace": lambda: properties.replace_capacity(topology, encoding),
+            "capacity": lambda: properties.capacity(topology, encoding, self.empty, from_startup),
+            "dependencies": lambda: properties.dependencies(topology, encoding),
+        }
+        empty = self.empty if from_startup else Scenario(topology, (), start)
+        searches = []
+        for name in names:
+            family = builders[name]()
+            # HA302 asks one question of the whole cluster, whose term may rest on certificates
+            # (side constraints): it keeps the family solver. Everything else is local: shards.
+            search = Search(topology, encoding, start, faults, self.deadline, self.max_listed, self.max_counted,
+                            per_subject=family.name != "split")
+            search.start_family(family, empty)
+            searches.append((family, search))
+        if enumerate_:
+            _enumerate_single(topology, start, searches, self.deadline)
+        else:
+            for k in range(1, faults + 1):
+                for family, search in searches:
+                    if k <= self.settled:
+                        search.run_level(family, k)
+                    else:
+                        search.give_up_level(family, k, "the quorum analysis it relies on was inconclusive")
+        found = []
+        for family, search in searches:
+            found.extend(search.findings)
+            self.inconclusive.extend(search.merge_inconclusive())
+            self.truncated.extend(search.truncations([family]))
+            for key, value in search.stats.items():
+                self.totals[key] = self.totals.get(key, 0) + value
+        self.findings.extend(found)
+        return found
+
+
+def _reachable(run: _Run, start: Placement) -> None:
+    """The placement findings from every placement the nodes can reach, each new one named with its history."""
+    began = time.monotonic()
+    exploration = explore(run.topology.spec, start, run.faults, run.deadline)
+    known = {_identity(finding) for finding in run.findings}
+    kept = list(run.findings)
+    for item in exploration.reached:
+        if time.monotonic() > run.deadline:
+            exploration.complete = False
+            break
+        history = item.describe(start)
+        for finding in run.search(item.placement, PLACEMENT_FAMILIES, history):
+            if _identity(finding) not in known:
+                known.add(_identity(finding))
+                kept.append(replace(finding, message=f"{history}: {finding.message}", history=history))
+    run.findings = kept
+    run.stats["reachable"] = {"states": exploration.states, "placements": len(exploration.reached) + 1,
+                              "complete": exploration.complete, "ms": round((time.monotonic() - began) * 1000, 1)}
+    if not exploration.complete:
+        run.inconclusive.append(Inconclusive(
+            ("HA213", "HA406", "HA502"), ("the placements reachable through earlier failures",), 0, run.faults,
+            f"the time budget ran out after {exploration.states} states of the cluster and "
+            f"{len(exploration.reached)} reachable placements"))
+
+
+def _identity(finding: Finding) -> tuple:
+    return (finding.code, finding.group, finding.node, finding.network, finding.scenario,
+            tuple(item.message for item in finding.related))
 
 
 def _quorum_stage(topology: Topology, start: Placement, empty: Scenario, faults: int, deadline: float,

@@ -245,9 +245,13 @@ def replace_capacity(topology: Topology, encoding: Encoding) -> Family:
 # ---------------------------------------------------------------- HA502
 
 
-def capacity(topology: Topology, encoding: Encoding, state0: State) -> Family:
-    """HA502: after a scenario, fallover puts more on a node than its capacity (the empty scenario is HA501)."""
-    family = Family("capacity", ("HA502",), 1, True)
+def capacity(topology: Topology, encoding: Encoding, state0: State, from_startup: bool = True) -> Family:
+    """HA502: after a scenario, fallover puts more on a node than its capacity (the empty scenario is HA501).
+
+    From a placement reached through earlier failures (`from_startup` False), an overload with nothing
+    failed is a finding too: the history is what put it there. `state0` is the startup state either way.
+    """
+    family = Family("capacity", ("HA502",), 1 if from_startup else 0, True)
     for name, info in topology.nodes.items():
         limits = [(resource, limit) for resource, limit in (("cpu", info.cpu), ("memory", info.memory))
                   if limit is not None]

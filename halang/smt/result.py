@@ -30,6 +30,7 @@ class Finding:
     span: Span = NO_SPAN
     hint: str | None = None
     related: tuple[Related, ...] = ()
+    history: str | None = None  # with --reachable: the earlier failures and recoveries that lead to the start
 
     @property
     def severity(self) -> Severity:

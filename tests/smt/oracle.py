@@ -66,10 +66,14 @@ def problems(spec, status, placement, hostable: set[str]) -> set[tuple]:
     return found
 
 
-def minimal_findings(cluster, faults: int) -> set[tuple]:
-    """{(code, subject, scenario)} as the analysis must report them (HA604 aside)."""
+def minimal_findings(cluster, faults: int, start=None) -> set[tuple]:
+    """{(code, subject, scenario)} as the analysis must report them (HA604 aside), from the startup placement
+    or from `start`, a placement with nothing failed."""
     spec = cluster_spec(cluster)
-    start = startup_placement(spec)
+    from_startup = start is None
+    startup = startup_placement(spec)
+    start = startup if from_startup else start
+    overloaded_at_startup = set(overloaded_nodes(spec, startup))  # HA501, never HA502
     empty = assess(spec, ())
     hostable = {group.name for group in spec.groups if hosts(spec, empty, group)}
     results: dict[frozenset, set] = {}
@@ -85,8 +89,10 @@ def minimal_findings(cluster, faults: int) -> set[tuple]:
     for scenario, found in results.items():
         for problem in found:
             kind = problem[0]
-            if kind in ("hosting", "HA502") and (problem in at_start or not scenario):
-                continue  # HA304/HA305, HA501
+            if kind == "hosting" and (problem in at_start or not scenario):
+                continue  # HA304/HA305
+            if kind == "HA502" and (problem[1] in overloaded_at_startup or (from_startup and not scenario)):
+                continue  # HA501
             if any(problem in results[frozenset(sub)] for k in range(len(scenario))
                    for sub in combinations(sorted(scenario), k)):
                 continue

@@ -101,7 +101,7 @@ def generate(nodes: int, least_loaded_every: int = 8) -> str:
     return "".join(out)
 
 
-def run_one(nodes: int, faults: int, budget_ms: int, least_loaded_every: int = 8) -> dict:
+def run_one(nodes: int, faults: int, budget_ms: int, least_loaded_every: int = 8, reachable: bool = False) -> dict:
     from halang.diagnostics import SourceText
     from halang.smt import analyse
     from halang.verify import load
@@ -114,7 +114,7 @@ def run_one(nodes: int, faults: int, budget_ms: int, least_loaded_every: int = 8
     if errors:
         raise SystemExit(f"generated cluster has errors: {errors[:3]}")
     began = time.perf_counter()
-    result = analyse(cluster, faults, budget_ms=budget_ms)
+    result = analyse(cluster, faults, budget_ms=budget_ms, reachable=reachable)
     seconds = time.perf_counter() - began
     codes: dict[str, int] = {}
     for finding in result.findings:
@@ -133,6 +133,7 @@ def main(argv=None) -> None:
     parser.add_argument("--budget-ms", type=int, default=300_000)
     parser.add_argument("--all", action="store_true", help="also run the combinations expected to exceed a minute")
     parser.add_argument("--json", action="store_true", help="one JSON line per run")
+    parser.add_argument("--reachable", action="store_true", help="analyse from every reachable placement too")
     parser.add_argument("--least-loaded-every", type=int, default=8, metavar="N",
                         help="make g<n>_7 least_loaded on every N-th node (1: all; see the module docstring)")
     args = parser.parse_args(argv)
@@ -140,7 +141,7 @@ def main(argv=None) -> None:
         Path(args.output).write_text(generate(args.nodes, args.least_loaded_every))
         return
     if args.nodes and args.faults:
-        print(json.dumps(run_one(args.nodes, args.faults, args.budget_ms, args.least_loaded_every)))
+        print(json.dumps(run_one(args.nodes, args.faults, args.budget_ms, args.least_loaded_every, args.reachable)))
         return
     sizes = (args.nodes,) if args.nodes else SIZES
     print(f"{'nodes':>5} {'K':>2} {'load s':>7} {'analyse s':>10} {'peak MB':>8}  findings")

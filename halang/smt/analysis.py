@@ -40,7 +40,7 @@ from dataclasses import replace
 from halang.model.cluster import Cluster
 from halang.smt import properties
 from halang.smt.encode import Encoding
-from halang.smt.reachable import explore
+from halang.smt.reachable import MAX_STATES, explore
 from halang.smt.result import AnalysisResult, Finding, Inconclusive
 from halang.smt.scenario import Scenario
 from halang.smt.search import Search
@@ -194,8 +194,10 @@ def _reachable(run: _Run, start: Placement) -> None:
     if not exploration.complete:
         run.inconclusive.append(Inconclusive(
             ("HA213", "HA406", "HA502"), ("the placements reachable through earlier failures",), 0, run.faults,
-            f"the time budget ran out after {exploration.states} states of the cluster and "
-            f"{len(exploration.reached)} reachable placements"))
+            ("the time budget ran out" if exploration.stopped_by != "states" else
+             f"the walk reached its limit of {MAX_STATES:,} states") +
+            f" after {exploration.states:,} states of the cluster and {len(exploration.reached):,} reachable "
+            "placements"))
 
 
 def _identity(finding: Finding) -> tuple:

@@ -60,39 +60,44 @@ class Reached:
         return text + (", " + "; ".join(moved) if moved else "")
 
 
+MAX_STATES = 200_000  # states kept in memory at most (a few hundred bytes each); beyond, the walk stops
+
+
 @dataclass
 class Exploration:
     reached: list[Reached]  # every placement with nothing failed other than the start, shortest history first
     complete: bool
     states: int
+    stopped_by: str = ""  # why the walk stopped short: "time" or "states"
 
 
-def explore(spec: ClusterSpec, start: Placement, faults: int, deadline: float) -> Exploration:
+def explore(spec: ClusterSpec, start: Placement, faults: int, deadline: float,
+            max_states: int = MAX_STATES) -> Exploration:
     components = all_components(spec)
     at_once = any(group.fallover == "least_loaded" and not group.concurrent for group in spec.groups)
     root = (start.groups, frozenset(), frozenset())
-    placements = {root: start}
-    histories: dict[tuple, tuple[Event, ...]] = {root: ()}
-    queue = deque([root])
+    seen = {root}
+    queue = deque([(root, start, ())])  # the state, its placement, the history that reached it
     reached: dict[tuple, Reached] = {}
-    complete = True
-    while queue:
+    stopped_by = ""
+    while queue and not stopped_by:
         if time.monotonic() > deadline:
-            complete = False
+            stopped_by = "time"
             break
-        key = queue.popleft()
-        placement, failed, waiting = placements[key], key[1], key[2]
+        (_, failed, waiting), placement, history = queue.popleft()
         for event, after, new_placement, new_waiting in _successors(spec, components, placement, failed, waiting,
                                                                     faults, at_once):
             state = (new_placement.groups, after, new_waiting)
-            if state in placements:
+            if state in seen:
                 continue
-            placements[state] = new_placement
-            histories[state] = histories[key] + (event,)
-            queue.append(state)
+            if len(seen) >= max_states:
+                stopped_by = "states"
+                break
+            seen.add(state)
+            queue.append((state, new_placement, history + (event,)))
             if not after and new_placement.groups != start.groups and new_placement.groups not in reached:
-                reached[new_placement.groups] = Reached(new_placement, histories[state])
-    return Exploration(list(reached.values()), complete, len(placements))
+                reached[new_placement.groups] = Reached(new_placement, history + (event,))
+    return Exploration(list(reached.values()), not stopped_by, len(seen), stopped_by)
 
 
 def _successors(spec, components, placement, failed, waiting, faults, at_once):
@@ -110,10 +115,13 @@ def _successors(spec, components, placement, failed, waiting, faults, at_once):
             yield _step(spec, placement, failed, after, waiting, ("recover", chosen))
     if waiting:
         moves = [move for move in fallback_moves(spec, placement, failed) if move.group in waiting]
-        yield ("delay", tuple(sorted(waiting))), failed, apply_moves(spec, placement, moves, failed), frozenset()
+        moved = apply_moves(spec, placement, moves, failed)
+        moved.addresses  # noqa: B018 - as in _step
+        yield ("delay", tuple(sorted(waiting))), failed, moved, frozenset()
 
 
 def _step(spec, placement, failed, after, waiting, event):
     step = transition(spec, placement, failed, after)
+    step.placement.addresses  # noqa: B018 - settled now, so that no placement keeps the one it came from alive
     still = {name for name in waiting if name not in step.changed} | {move.group for move in step.pending}
     return event, after, step.placement, frozenset(still)

@@ -195,7 +195,8 @@ class Violation(NamedTuple):
             return f"{self.group} is online while its parent {self.other} is offline"
         here, there = ", ".join(placement.nodes(self.group)), ", ".join(placement.nodes(self.other))
         if self.kind == "same_node_as":
-            return f"{self.group} on {here} is not on the same node as {self.other} on {there}"
+            where = f"on {there}" if there else "which is offline"
+            return f"{self.group} on {here} is not on the same node as {self.other}, {where}"
         return f"{self.group} on {here} shares a node with {self.other} on {there}"
 
 

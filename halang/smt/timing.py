@@ -58,8 +58,10 @@ def takeover_findings(cluster: Cluster) -> list[Finding]:
             continue
         chain = longest_chain(cluster, group)
         parts = [(f"{format_duration(detection)} detection", detection)]
-        parts += [(f"{format_duration(start_time(parent))} {parent.name}", start_time(parent)) for parent in chain]
-        parts.append((f"{format_duration(start_time(group))} {group.name}", start_time(group)))
+        parts += [(f"{format_duration(start_time(parent))} to start parent group {parent.name}", start_time(parent))
+                  for parent in chain]
+        parts.append((f"{format_duration(start_time(group))} to start {group.name}'s applications (their start "
+                      "timeouts)", start_time(group)))
         total = sum(ms for _, ms in parts)
         if total <= group.rto_ms:
             continue

@@ -218,8 +218,9 @@ def test_ha604_longest_after_chain_and_own_applications():
     result = run(RTO.replace("RTO", "4m"), 1)
     [finding] = [f for f in result.findings if f.code == "HA604"]
     assert finding.group == "app"
-    assert finding.message == ("group app can take 10s detection + 3m db + 80s app = 270s to take over, "
-                               "more than its rto of 4m")
+    assert finding.message == ("group app can take 10s detection + 3m to start parent group db + 80s to start "
+                               "app's applications (their start timeouts) = 270s to take over, more than its rto "
+                               "of 4m")
 
 
 def test_ha604_near_miss():
@@ -232,3 +233,18 @@ def test_examples_findings_are_sorted_and_diagnostics(faults):
     diagnostics = result.diagnostics()
     assert len(diagnostics) == len(result.findings)
     assert all(d.span != (0, 0) for d in diagnostics)
+
+
+def test_ha301_from_majority_on_two_nodes_suggests_a_tie_breaker():
+    text = """
+cluster two {
+  heartbeat { key_file = "/etc/x.key"  quorum = majority }
+  node alpha { }
+  node bravo { }
+  link hb { type = rs232  alpha = "/dev/ttyS0"  bravo = "/dev/ttyS0" }
+  resource_group app { nodes = [alpha, bravo] }
+}
+"""
+    found = [f for f in run(text, 1).findings if f.code == "HA301" and f.scenario == ("node:alpha",)]
+    assert found and "tie_breaker" in found[0].hint and "quorum = none" in found[0].hint
+    assert "has no quorum" in found[0].message

@@ -117,13 +117,13 @@ def simulate(spec: ClusterSpec, actions: Sequence[Action], start: Start | None =
     status = assess(spec, start.failed)
     first = State(start.title, "", (), start.failed, status, start.placement, (), (), (),
                   _findings(spec, start.placement, status))
-    history = {name: ("fail", "in the start state") for name in start.failed}  # name -> its last verb, when
+    history = {name: "in the start state" for name in start.failed}  # name -> when it last failed or recovered
     states = []
     previous = first
     for number, action in enumerate(actions, start=1):
         names = _check_step(spec, action, number, previous.failed, history)
         for name in names:
-            history[name] = (action.verb, f"at step {number}")
+            history[name] = f"at step {number}"
         if action.verb == "fail":
             failed = previous.failed + names
         else:
@@ -154,10 +154,8 @@ def _let_delays_elapse(spec: ClusterSpec, placement: Placement, pending: tuple[M
 
 
 def _check_step(spec: ClusterSpec, action: Action, number: int, failed: tuple[str, ...],
-                history: dict[str, tuple[str, str]]) -> tuple[str, ...]:
+                history: dict[str, str]) -> tuple[str, ...]:
     """The step's components by their canonical names; SimulationError if one cannot fail or recover now."""
-    if action.verb not in VERBS:
-        raise SimulationError(f"step {number}: '{action.verb}' is neither fail nor recover")
     if not action.components:
         raise SimulationError(f"step {number}: no component to {action.verb}")
     names: list[str] = []
@@ -167,7 +165,7 @@ def _check_step(spec: ClusterSpec, action: Action, number: int, failed: tuple[st
         if name in names:
             raise SimulationError(f"step {number}: {name} is named twice")
         if action.verb == "fail" and name in failed:
-            raise SimulationError(f"step {number}: {name} has already failed {history[name][1]}")
+            raise SimulationError(f"step {number}: {name} has already failed {history[name]}")
         if action.verb == "recover" and name not in failed:
             raise SimulationError(f"step {number}: {name} has not failed, so it cannot recover"
                                   + _why_not_failed(spec, component, failed, history))
@@ -183,7 +181,7 @@ def _component(spec: ClusterSpec, text: str, where: str) -> Component:
 
 
 def _why_not_failed(spec: ClusterSpec, component: Component, failed: tuple[str, ...],
-                    history: dict[str, tuple[str, str]]) -> str:
+                    history: dict[str, str]) -> str:
     """What an administrator needs to hear when recovering a component that has not failed."""
     for cause in failed:
         down = expand(spec, [cause])
@@ -191,8 +189,8 @@ def _why_not_failed(spec: ClusterSpec, component: Component, failed: tuple[str, 
                 or component.kind == "adapter" and (component.node, component.name) in down.adapters
                 or component.kind == "linkend" and (component.node, component.name) in down.linkends):
             return f": it is down because {cause} failed; recover {cause}"
-    if component.text in history:
-        return f" (it recovered {history[component.text][1]})"
+    if component.text in history:  # not failed now, so the last it did was recover
+        return f" (it recovered {history[component.text]})"
     return ""
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from halang import __version__, diagnostics
 from halang.diagnostics import SourceText
@@ -141,7 +140,15 @@ def cmd_simulate(args) -> int:
     import json
 
     from halang.model.spec import cluster_spec
-    from halang.simulate import Action, SimulationError, read_start, render_json, render_text, simulate, split_components
+    from halang.simulate import (
+        Action,
+        SimulationError,
+        read_start,
+        render_json,
+        render_text,
+        simulate,
+        split_components,
+    )
     from halang.verify import verify_source
     from runtime.snapshot import SnapshotError
 

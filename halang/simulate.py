@@ -27,9 +27,10 @@ than a node that can host it (a fallback nothing started) carries no code.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from runtime.failures import Component, ComponentError, expand, parse_component
 from runtime.placement import (

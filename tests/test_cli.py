@@ -286,7 +286,8 @@ SIMULATE_TROUBLE = [
 ]
 
 
-@pytest.mark.parametrize("argv, message", [row[1:] for row in SIMULATE_TROUBLE], ids=[row[0] for row in SIMULATE_TROUBLE])
+@pytest.mark.parametrize("argv, message", [row[1:] for row in SIMULATE_TROUBLE],
+                         ids=[row[0] for row in SIMULATE_TROUBLE])
 def test_simulate_cannot_run_exits_2_saying_why(argv, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "b.jsonl").write_text('{"steps": []}\n')

@@ -89,3 +89,7 @@ def test_case_json_agrees_with_text(case: Path):
     for state, step in zip(result.steps, data["steps"]):
         assert step["placement"]["groups"] == {name: list(nodes) for name, nodes in state.placement.groups}
         assert [event["kind"] for event in step["events"]] == [event.kind for event in state.events]
+        assert [(move["group"], move["delay_ms"]) for move in step["pending"]] == \
+            [(move.group, move.delay_ms) for move in state.pending]
+        assert [(later["delay_ms"], [event["kind"] for event in later["events"]]) for later in step["after_delay"]] == \
+            [(delay, [event.kind for event in happened]) for delay, happened in state.delayed]

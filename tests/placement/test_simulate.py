@@ -27,8 +27,8 @@ REFUSALS = [
     ("recover twice", "node:alpha\nrecover node:alpha\nrecover node:alpha",
      "step 3: node:alpha has not failed, so it cannot recover (it recovered at step 2)"),
     ("recover an adapter down with its node", "node:alpha\nrecover adapter:alpha/en0",
-     "step 2: adapter:alpha/en0 has not failed, so it cannot recover: it is down because node:alpha failed; "
-     "recover node:alpha"),
+     ("step 2: adapter:alpha/en0 has not failed, so it cannot recover: it is down because node:alpha failed; "
+      "recover node:alpha")),
     ("recover an unknown component", "node:alpha\nrecover node:charlie", "step 2: 'node:charlie': no node named"),
 ]
 

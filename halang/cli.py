@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from halang import __version__, diagnostics
 from halang.diagnostics import SourceText
@@ -140,28 +139,70 @@ def cmd_graph(args) -> int:
 def cmd_simulate(args) -> int:
     import json
 
-    from halang.simulate import SimulationError, render_json, render_text, simulate
+    from halang.model.spec import cluster_spec
+    from halang.simulate import (
+        Action,
+        SimulationError,
+        read_start,
+        render_json,
+        render_text,
+        simulate,
+        split_components,
+    )
     from halang.verify import verify_source
+    from runtime.snapshot import SnapshotError
 
+    if args.batch and (args.steps or args.format == "text"):
+        raise Trouble("--batch reads the steps from its file and writes JSON lines: "
+                      "leave out --fail, --recover and --format text")
     report = verify_source(read_source(args.file), faults=0)
     # Only a file halang cannot read blocks a rehearsal; other findings are what one may want to rehearse.
     unreadable = [f for f in report.errors if f.code.startswith(("HA0", "HA1"))]
     if report.cluster is None or unreadable:
         return _refuse(report, args, "simulated")
+    try:
+        spec = cluster_spec(report.cluster)
+    except SnapshotError as exc:  # HA1xx findings say why first; this is a last guard against a traceback
+        raise Trouble(f"{args.file}: the runtime cannot read this cluster: {exc}") from None
     start = None
     if args.start:
         try:
-            start = json.loads(Path(args.start).read_text())
-        except (OSError, ValueError) as exc:
-            raise Trouble(f"{args.start}: not a placement JSON file: {exc}") from None
+            start = read_start(spec, json.loads(read_source(args.start).text))
+        except (json.JSONDecodeError, SimulationError) as exc:
+            raise Trouble(f"{args.start}: cannot start from it: {exc}") from None
+    if args.batch:
+        return _simulate_batch(spec, read_source(args.batch).text, start)
+    actions = [Action(verb, split_components(text)) for verb, text in args.steps or []]
     try:
-        result = simulate(report.cluster.snapshot(), args.fail or [], start)
+        result = simulate(spec, actions, start)
     except SimulationError as exc:
         raise Trouble(str(exc)) from None
     if args.format == "json":
         print(json.dumps(render_json(result), indent=2, sort_keys=True))
     else:
         print(render_text(result).rstrip("\n"))
+    return EXIT_OK
+
+
+def _simulate_batch(spec, text: str, start) -> int:
+    """One compact JSON answer a sequence; a line that cannot run says so on its own line and the batch goes on."""
+    import json
+
+    from halang.simulate import run_sequence
+
+    bad = []
+    count = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        count += 1
+        answer = run_sequence(spec, line, number, start)
+        if "error" in answer:
+            bad.append(str(number))
+        print(json.dumps(answer, separators=(",", ":"), sort_keys=True))
+    if bad:
+        print(f"halang: {len(bad)} of {count} sequences could not run (line {', '.join(bad)})", file=sys.stderr)
+        return EXIT_TROUBLE
     return EXIT_OK
 
 
@@ -196,14 +237,21 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("--no-color", action="store_true")
     compile_.set_defaults(run=cmd_compile)
 
-    simulate = commands.add_parser("simulate", help="rehearse failures: the placement and events after each")
+    simulate = commands.add_parser("simulate", help="rehearse failures and recoveries: the placement and events "
+                                                    "after each")
     simulate.add_argument("file", metavar="FILE")
-    simulate.add_argument("--fail", action="append", metavar="COMPONENT",
-                          help="a failure, applied in order (node:NAME, adapter:NODE/IFNAME, switch:NAME, link:NAME, "
-                               "linkend:NODE/LINK, domain:NAME; several at once separated by commas); repeatable")
-    simulate.add_argument("--from", dest="start", metavar="PLACEMENT.json",
-                          help="start from this placement (as --format json prints it) instead of the startup one")
-    simulate.add_argument("--format", choices=("text", "json"), default="text")
+    simulate.add_argument("--fail", action="append", dest="steps", type=_fail, metavar="COMPONENT",
+                          help="a failure (node:NAME, adapter:NODE/IFNAME, switch:NAME, link:NAME, linkend:NODE/LINK, "
+                               "domain:NAME; several at once separated by commas); repeatable, in order with "
+                               "--recover")
+    simulate.add_argument("--recover", action="append", dest="steps", type=_recover, metavar="COMPONENT",
+                          help="a failed component comes back (named as for --fail); repeatable, in order with --fail")
+    simulate.add_argument("--from", dest="start", metavar="STATE.json",
+                          help="start where an earlier `simulate --format json` ended (its failures included), or "
+                               'from a placement {"groups": ..., "failed": [...]}, instead of the startup one')
+    simulate.add_argument("--batch", metavar="FILE.jsonl",
+                          help="rehearse one sequence a line, each answered by one JSON line (see docs/cli.md)")
+    simulate.add_argument("--format", choices=("text", "json"), default=None, help="text (default) or json")
     simulate.add_argument("--no-color", action="store_true")
     simulate.set_defaults(run=cmd_simulate)
 
@@ -239,6 +287,15 @@ def _analysis_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--reachable", action="store_true",
                          help="analyse the failures from every placement the nodes can reach through earlier "
                               "failures that have since recovered, not only from the startup placement")
+
+
+# argparse types: --fail and --recover append to one list of steps, keeping their command-line order.
+def _fail(text: str) -> tuple[str, str]:
+    return ("fail", text)
+
+
+def _recover(text: str) -> tuple[str, str]:
+    return ("recover", text)
 
 
 def _budget(text: str) -> int:

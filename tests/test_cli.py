@@ -255,3 +255,113 @@ def test_node_findings_say_deploy_is_not_built(code, capsys):
     assert "not built yet" in out and "no command reports" in out
     section = (ROOT / "docs" / "checks.md").read_text().split(f"## {code}\n", 1)[1].split("\n## ", 1)[0]
     assert "not built yet" in section
+
+
+# ------------------------------------------------------------------ simulate
+
+
+def simulate_json(capsys, *argv: str) -> dict:
+    assert main(["simulate", str(TWO_NODE), "--format", "json", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_simulate_keeps_fail_and_recover_in_command_line_order(capsys):
+    data = simulate_json(capsys, "--fail", "node:alpha", "--recover", "node:alpha", "--fail", "node:alpha,node:bravo")
+    assert [(step["fail"], step["recover"]) for step in data["steps"]] == [
+        (["node:alpha"], []), ([], ["node:alpha"]), (["node:alpha", "node:bravo"], [])]
+    assert [step["failed"] for step in data["steps"]] == [["node:alpha"], [], ["node:alpha", "node:bravo"]]
+    assert data["steps"][1]["events"] == [{"kind": "node_up", "node": "alpha"}]
+
+
+SIMULATE_TROUBLE = [
+    ("recover what has not failed", ["--recover", "node:alpha"],
+     "step 1: node:alpha has not failed, so it cannot recover"),
+    ("recover twice", ["--fail", "node:alpha", "--recover", "node:alpha", "--recover", "node:alpha"],
+     "step 3: node:alpha has not failed, so it cannot recover (it recovered at step 2)"),
+    ("fail twice", ["--fail", "node:alpha", "--fail", "node:alpha"], "step 2: node:alpha has already failed at step 1"),
+    ("batch with steps", ["--batch", "b.jsonl", "--fail", "node:alpha"], "leave out --fail, --recover"),
+    ("batch as text", ["--batch", "b.jsonl", "--format", "text"], "leave out --fail, --recover and --format text"),
+    ("no batch file", ["--batch", "missing.jsonl"], "no such file"),
+    ("no start file", ["--from", "missing.json"], "no such file"),
+]
+
+
+@pytest.mark.parametrize("argv, message", [row[1:] for row in SIMULATE_TROUBLE],
+                         ids=[row[0] for row in SIMULATE_TROUBLE])
+def test_simulate_cannot_run_exits_2_saying_why(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "b.jsonl").write_text('{"steps": []}\n')
+    assert main(["simulate", str(TWO_NODE), *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("halang: ") and message in captured.err and "Traceback" not in captured.err
+
+
+BAD_FROM = [
+    ("not JSON", "{", "not.json: cannot start from it: Expecting property name"),
+    ("another cluster's simulation", json.dumps({"cluster": "shop", "start": {}, "steps": []}),
+     "not of 'payments'"),
+    ("a verify report", json.dumps({"findings": [], "summary": {}}), "expected a placement"),
+    ("a group on a down node", json.dumps({"groups": {"ledger": ["alpha"]}, "failed": ["node:alpha"]}),
+     "puts ledger on alpha, which cannot host it: alpha is down"),
+]
+
+
+@pytest.mark.parametrize("text, message", [row[1:] for row in BAD_FROM], ids=[row[0] for row in BAD_FROM])
+def test_simulate_from_a_file_it_cannot_start_from_exits_2(text, message, tmp_path, capsys):
+    path = tmp_path / "not.json"
+    path.write_text(text)
+    assert main(["simulate", str(TWO_NODE), "--from", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_simulate_resumes_from_its_own_json_where_it_stopped(tmp_path, capsys):
+    whole = simulate_json(capsys, "--fail", "node:alpha", "--recover", "node:alpha", "--fail", "adapter:bravo/en1")
+    half = tmp_path / "half.json"
+    half.write_text(json.dumps(simulate_json(capsys, "--fail", "node:alpha", "--recover", "node:alpha")))
+    resumed = simulate_json(capsys, "--from", str(half), "--fail", "adapter:bravo/en1")
+    assert resumed["start"]["title"] == "Start (resumed after Step 2: recover node:alpha)"
+    for key in ("failed", "placement", "findings"):
+        assert resumed["steps"][-1][key] == whole["steps"][-1][key]
+    assert [finding["code"] for finding in whole["steps"][-1]["findings"]] == ["HA213"]
+
+
+def test_simulate_batch_answers_each_line_and_goes_on_past_a_bad_one(tmp_path, capsys):
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"steps": [{"fail": ["node:alpha"]}, {"recover": ["node:alpha"]}]}\n'
+                     "\n"
+                     '{"steps": [{"recover": ["node:alpha"]}]}\n'
+                     "not json\n"
+                     '{"steps": [{"fail": ["node:bravo"]}]}\n')
+    assert main(["simulate", str(TWO_NODE), "--batch", str(batch)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    answers = [json.loads(line) for line in lines]
+    assert lines == [json.dumps(answer, separators=(",", ":"), sort_keys=True) for answer in answers], "compact"
+    assert [answer["line"] for answer in answers] == [1, 3, 4, 5]
+    assert [step["recover"] for step in answers[0]["steps"]] == [[], ["node:alpha"]]
+    assert answers[1] == {"line": 3, "error": "step 1: node:alpha has not failed, so it cannot recover"}
+    assert answers[2]["error"].startswith("not JSON")
+    assert answers[3]["steps"][0]["placement"]["groups"] == {"ledger": ["alpha"], "gateway": ["alpha"]}
+    assert captured.err == "halang: 2 of 4 sequences could not run (line 3, 4)\n"
+
+
+def test_simulate_batch_lines_are_what_format_json_prints(tmp_path, capsys):
+    single = simulate_json(capsys, "--fail", "node:alpha", "--recover", "node:alpha")
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"steps": [{"fail": ["node:alpha"]}, {"recover": ["node:alpha"]}]}\n')
+    assert main(["simulate", str(TWO_NODE), "--batch", str(batch), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"line": 1, **single} and captured.err == ""
+
+
+def test_simulate_batch_lines_without_from_start_where_from_says(tmp_path, capsys):
+    down = tmp_path / "down.json"
+    down.write_text(json.dumps(simulate_json(capsys, "--fail", "node:alpha")))
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"steps": [{"recover": ["node:alpha"]}]}\n{"steps": [], "from": {"groups": {}}}\n')
+    assert main(["simulate", str(TWO_NODE), "--batch", str(batch), "--from", str(down)]) == 0
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["start"]["failed"] == ["node:alpha"] and first["steps"][0]["failed"] == []
+    assert second["start"]["title"] == "Start (given placement)"

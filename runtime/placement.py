@@ -683,8 +683,9 @@ def events(cluster: ClusterSpec, before: Placement, after: Placement, failed_bef
 
     1. node_down / node_up, nodes in file order;
     2. adapter_down / adapter_up for each adapter (file order) of a node up on both sides whose
-       usability changed (the adapter itself, or its switch); `swaps` says where the service
-       addresses it held went on the same node (an ifname, or None: no usable adapter left);
+       usability changed (the adapter itself, or its switch); for adapter_down `swaps` says where the
+       service addresses it held went on the same node (an ifname, or None: no usable adapter left),
+       for adapter_up which addresses the node held elsewhere (or on no adapter) came to it;
        addresses whose group left the node are not swaps (see rg_move);
     3. network_down / network_up for each node up on both sides and network where the node went
        from some usable adapter to none, or back;
@@ -711,12 +712,14 @@ def events(cluster: ClusterSpec, before: Placement, after: Placement, failed_bef
         if was == now:
             continue
         kind = "adapter_down" if was else "adapter_up"
-        swaps: Tuple[Tuple[str, Optional[str]], ...] = ()
-        if was:
-            then = before.held(adapter.node, adapter.network)
-            still = dict(after.held(adapter.node, adapter.network))
-            swaps = tuple((label, still[label]) for label, ifname in then
+        then = dict(before.held(adapter.node, adapter.network))
+        still = dict(after.held(adapter.node, adapter.network))
+        if was:  # where the addresses it held went
+            swaps = tuple((label, still[label]) for label, ifname in then.items()
                           if ifname == adapter.ifname and label in still)
+        else:  # the addresses that came to it (one left with no adapter, say)
+            swaps = tuple((label, ifname) for label, ifname in still.items()
+                          if ifname == adapter.ifname and label in then and then[label] != ifname)
         found.append(Event(kind, node=adapter.node, network=adapter.network, adapter=adapter.ifname, swaps=swaps))
     for node in both_up:
         networks = sorted({adapter.network for adapter in cluster.adapters_by_node[node]},

@@ -26,6 +26,7 @@ from runtime.placement import (
     placement_to_json,
     service_address_load,
     startup_placement,
+    transition,
 )
 from tests.runtime.helpers import FOUR_NODE, THREE_NODE, TWO_NODE, spec
 
@@ -456,3 +457,16 @@ def test_placement_json_without_addresses_assigns_them_afresh():
 def test_placement_json_with_bad_addresses():
     with pytest.raises(PlacementError, match="addresses: expected"):
         placement_from_json(TWO, {"groups": {}, "addresses": {"alpha": "en0"}})
+
+
+def test_adapter_up_says_which_address_comes_to_it():
+    """After alpha fails and rejoins, bravo holds both addresses; losing en1 leaves one with no adapter, and
+    when en1 comes back that address comes to it."""
+    start = startup_placement(TWO)
+    down = transition(TWO, start, (), ["node:alpha"]).placement
+    back = transition(TWO, down, ["node:alpha"], ()).placement
+    cut = transition(TWO, back, (), ["adapter:bravo/en1"]).placement
+    assert dict(cut.held("bravo", "net_ether_01")) == {"app_a_svc": None, "app_b_svc": "en0"}
+    mended = transition(TWO, cut, ["adapter:bravo/en1"], ()).placement
+    described = [event.describe() for event in events(TWO, cut, mended, ["adapter:bravo/en1"], ())]
+    assert described == ["adapter_up bravo/en1 on net_ether_01: app_a_svc to en1"]

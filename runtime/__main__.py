@@ -106,8 +106,27 @@ def render_manifest(bundle: Bundle) -> str:
         ("compiler", "halang " + bundle.compiler_version),
         ("members", "%d, all matching the manifest" % len(bundle.members)),
         ("nodes", ", ".join(bundle.nodes())),
+        ("proved", _proved(bundle)),
     ]
     return "\n".join("%-9s %s" % row for row in rows)
+
+
+def _proved(bundle: Bundle) -> str:
+    """What verify proved of the file (proof.json), in words."""
+    if "proof.json" not in bundle.members:
+        return "not recorded (a bundle from before proof.json)"
+    try:
+        proof = json.loads(bundle.text("proof.json"))
+        faults, complete = int(proof["faults"]), bool(proof["complete"])
+        reachable, z3_version = bool(proof["reachable"]), str(proof["z3_version"])
+    except (ValueError, KeyError, TypeError):
+        return "proof.json cannot be read"
+    if not complete:
+        return "NOT COMPLETE: the failure analysis %s (--faults %d)" % (proof.get("analysis", "did not finish"), faults)
+    scope = "every set of up to %d failure%s" % (faults, "" if faults == 1 else "s")
+    if reachable:
+        scope += ", from every reachable placement"
+    return "%s (z3 %s)" % (scope, z3_version)
 
 
 def render_plan(plan: Dict[str, Any]) -> str:

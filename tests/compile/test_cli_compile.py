@@ -32,3 +32,25 @@ def test_compile_refuses_a_file_with_errors_with_verify_findings(tmp_path, capsy
 def test_compile_of_a_missing_file_is_trouble(tmp_path, capsys):
     assert main(["compile", str(tmp_path / "nope.ha"), "-o", str(tmp_path)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_an_inconclusive_analysis_writes_no_bundle(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compile", str(TWO_NODE), "-o", str(out), "--budget", "0s"]) == 1
+    assert "error[HA300]" in capsys.readouterr().err
+    assert not out.exists() or not list(out.iterdir())
+
+
+def test_the_bundle_says_what_was_proved(tmp_path, capsys):
+    import json
+    import subprocess
+    import sys
+
+    assert main(["compile", str(TWO_NODE), "-o", str(tmp_path), "--faults", "1"]) == 0
+    bundle = capsys.readouterr().out.strip()
+    from halang.compile import read_bundle
+
+    proof = json.loads(read_bundle(bundle).members["proof.json"])
+    assert (proof["faults"], proof["reachable"], proof["complete"]) == (1, False, True)
+    shown = subprocess.run([sys.executable, "-I", bundle, "info"], capture_output=True, text=True, check=True).stdout
+    assert "proved    every set of up to 1 failure (z3 " in shown

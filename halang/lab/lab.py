@@ -138,14 +138,15 @@ class Lab:
 
     def _build(self, base: Path) -> None:
         plan, system = self.plan, self.system
-        base.mkdir(parents=True, exist_ok=True)
-        try:
-            os.mkdir(plan.workdir, 0o700)
-        except FileExistsError:
-            raise LabError(f"{plan.workdir} already exists") from None
-        except OSError as exc:
-            raise LabError(f"cannot create {plan.workdir}: {exc.strerror}") from None
-        self.state["workdir"] = True
+        if not system.dry:
+            try:
+                base.mkdir(parents=True, exist_ok=True)
+                os.mkdir(plan.workdir, 0o700)
+            except FileExistsError:
+                raise LabError(f"{plan.workdir} already exists") from None
+            except OSError as exc:
+                raise LabError(f"cannot create {plan.workdir}: {exc.strerror}") from None
+            self.state["workdir"] = True
         self.save()
         for name in plan.namespaces:
             self.state["namespaces"].append(name)
@@ -179,7 +180,7 @@ class Lab:
         self._make_files()
         for serial in plan.serials:
             self._start_relay(serial)
-        for node in plan.nodes:
+        for node in [] if system.dry else plan.nodes:
             _write_json(plan.devices_file(node.name), {"cluster": plan.cluster, "node": node.name,
                                                        "devices": plan.devices(node.name)})
 
@@ -379,11 +380,31 @@ class Lab:
         self._own(netns)
         return self.system.run(["ip", "netns", "exec", netns, *argv], input=input, timeout=timeout, check=check)
 
-    def ping(self, netns: str, address: str, ifname: str | None = None, wait_s: int = 1) -> bool:
-        """Whether one echo request from the namespace (through `ifname`, if given) is answered within `wait_s`."""
+    def ping(self, netns: str, address: str, ifname: str | None = None, wait: float = 1.0) -> bool:
+        """Whether one echo request from a lab namespace (through `ifname`, if given) to a lab address is
+        answered within `wait` seconds. The address must be one of the lab's own (the file's or a client's)."""
+        self._lab_address(address)
         version = ipaddress.ip_address(address).version
-        argv = ["ping", f"-{version}", "-n", "-q", "-c1", f"-W{wait_s}", *(["-I", ifname] if ifname else []), address]
-        return self.exec(netns, argv, timeout=wait_s + 10).returncode == 0
+        argv = ["ping", f"-{version}", "-n", "-q", "-c1", f"-W{wait:g}", *(["-I", ifname] if ifname else []),
+                address]
+        return self.exec(netns, argv, timeout=wait + 10).returncode == 0
+
+    def addresses(self) -> set[str]:
+        """Every address the lab may send to: the file's adapters and services, and the clients'."""
+        spec = self.spec
+        found = {adapter.address for adapter in spec.adapters}
+        found |= {service.address for network in spec.networks for service in network.services}
+        found |= {ip for client in self.plan.clients for ip in client.ips}
+        return {str(ipaddress.ip_address(address)) for address in found}
+
+    def _lab_address(self, address: str) -> None:
+        try:
+            text = str(ipaddress.ip_address(address))
+        except ValueError:
+            raise LabError(f"'{address}' is not an IP address") from None
+        if text not in self.addresses():
+            raise LabError(f"{address} is not an address of lab {self.prefix}: the lab sends only to its own "
+                           f"addresses (the file's and its clients')")
 
     def spawn(self, node_or_netns: str, argv: Sequence[str], **popen: Any) -> subprocess.Popen:
         """Start a process in a node's (or any lab) namespace, recorded so that `down` ends it if it still runs."""

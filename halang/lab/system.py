@@ -56,7 +56,7 @@ class System:
     def run(self, argv: Sequence[str], input: str | None = None, timeout: float = 30,
             check: bool = True) -> subprocess.CompletedProcess:
         argv = [str(arg) for arg in argv]
-        self.commands.append(argv + ([f"<<{len(input.splitlines())} lines"] if input else []))
+        self.commands.append(argv + (["<<", *input.splitlines()] if input else []))
         if self.dry:
             return subprocess.CompletedProcess(argv, 0, "", "")
         try:

@@ -18,6 +18,7 @@ from which `down` removes everything that was made.
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import json
 import os
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +264,34 @@ class Lab:
 
     @property
     def failed(self) -> tuple[str, ...]:
+        self._refresh()
         return tuple(self.state["failed"])
+
+    def _refresh(self) -> None:
+        """Read the state file again: another process (`halang lab fail`) may have changed the lab."""
+        if self.system.dry or not self.state.get("workdir") or self.state.get("phase") != "up":
+            return
+        try:
+            self.state = read_state(self.plan.state_file)
+        except LabError:
+            self.state["phase"] = "down"  # its folder is gone: torn down from elsewhere
+
+    @contextmanager
+    def _locked(self):
+        """One change at a time across processes: an exclusive lock on the lab's lock file."""
+        self._need_up()
+        if self.system.dry or not self.state.get("workdir"):
+            yield
+            return
+        try:
+            handle = open(Path(self.plan.workdir) / "lab.lock", "a")
+        except FileNotFoundError:
+            raise LabError(f"lab {self.prefix} is gone: its folder {self.plan.workdir} no longer exists") from None
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self._refresh()
+            self._need_up()
+            yield
 
     @property
     def processes(self) -> list[dict[str, Any]]:
@@ -279,23 +308,25 @@ class Lab:
     def fail(self, *components: str) -> None:
         """Fail components by name (`node:alpha`, `adapter:alpha/en0`, `switch:sw1`, `link:hb_serial`,
         `linkend:wh1/hb_disk`, `domain:rack_a`); LabError for a name that is not one, or one already failed."""
-        self._need_up()
         names = self._names(components)
-        for name in names:
-            if name in self.state["failed"]:
-                raise LabError(f"{name} has already failed")
-        self._rewire(self.failed + tuple(names))
+        with self._locked():
+            self._need_up()
+            for name in names:
+                if name in self.state["failed"]:
+                    raise LabError(f"{name} has already failed")
+            self._rewire(tuple(self.state["failed"]) + tuple(names))
 
     def heal(self, *components: str) -> None:
         """Bring failed components back; LabError for one that has not failed (saying what keeps it down)."""
-        self._need_up()
         names = self._names(components)
-        for name in names:
-            if name not in self.state["failed"]:
-                cause = self._cause(name)
-                raise LabError(f"{name} has not failed, so it cannot heal" + (
-                    f": it is down because {cause} failed; heal {cause}" if cause else ""))
-        self._rewire(tuple(name for name in self.failed if name not in names))
+        with self._locked():
+            self._need_up()
+            for name in names:
+                if name not in self.state["failed"]:
+                    cause = self._cause(name)
+                    raise LabError(f"{name} has not failed, so it cannot heal" + (
+                        f": it is down because {cause} failed; heal {cause}" if cause else ""))
+            self._rewire(tuple(name for name in self.state["failed"] if name not in names))
 
     def _names(self, components: Sequence[str]) -> list[str]:
         if not components:
@@ -311,7 +342,7 @@ class Lab:
         mine = wiring(self.plan, self.spec, [name])
         if _empty(mine):
             return None
-        for cause in self.failed:
+        for cause in self.state["failed"]:
             if _covers(wiring(self.plan, self.spec, [cause]), mine):
                 return cause
         return None
@@ -321,7 +352,7 @@ class Lab:
             raise LabError(f"lab {self.prefix} is {self.state.get('phase')}, not up")
 
     def _rewire(self, failed: tuple[str, ...]) -> None:
-        before = wiring(self.plan, self.spec, self.failed)
+        before = wiring(self.plan, self.spec, self.state["failed"])
         after = wiring(self.plan, self.spec, failed)
         lines = [f"link set {port} down" for port in sorted(after.ports_down - before.ports_down)]
         lines += [f"link set {bridge} down" for bridge in sorted(after.bridges_down - before.bridges_down)]
@@ -409,12 +440,13 @@ class Lab:
     def spawn(self, node_or_netns: str, argv: Sequence[str], **popen: Any) -> subprocess.Popen:
         """Start a process in a node's (or any lab) namespace, recorded so that `down` ends it if it still runs."""
         netns = self._netns(node_or_netns)
-        process = subprocess.Popen(["ip", "netns", "exec", netns, *argv], **popen)
-        began = start_time(process.pid)
-        if began is not None:
-            self.state["processes"].append({"pid": process.pid, "start": began, "what": f"spawn:{netns}",
-                                            "argv": list(argv)})
-            self.save()
+        with self._locked():
+            process = subprocess.Popen(["ip", "netns", "exec", netns, *argv], **popen)
+            began = start_time(process.pid)
+            if began is not None:
+                self.state["processes"].append({"pid": process.pid, "start": began, "what": f"spawn:{netns}",
+                                                "argv": list(argv)})
+                self.save()
         return process
 
     def _netns(self, name: str) -> str:
@@ -431,6 +463,7 @@ class Lab:
 
     def down(self) -> dict[str, Any]:
         """Remove everything of the lab (idempotent): see `teardown`."""
+        self._refresh()
         report = teardown(self.state, self.system)
         self.state["phase"] = "down"
         return report

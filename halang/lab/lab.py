@@ -126,6 +126,9 @@ class Lab:
                 raise LabError(f"{exc}; removing what was built failed too: {second}") from None
             if isinstance(exc, LabError):
                 raise LabError(f"{exc} (the half-built lab {plan.prefix} was removed)") from None
+            if isinstance(exc, OSError):
+                raise LabError(f"cannot build the lab: {exc.filename or ''}: {exc.strerror or exc} "
+                               f"(the half-built lab {plan.prefix} was removed)") from None
             raise
         lab.state["build_seconds"] = round(time.monotonic() - started, 3)
         lab.state["phase"] = "up"

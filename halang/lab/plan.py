@@ -42,7 +42,6 @@ adapter's subnet and every service address must lie in 10.0.0.0/8,
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any

@@ -60,7 +60,8 @@ class System:
         if self.dry:
             return subprocess.CompletedProcess(argv, 0, "", "")
         try:
-            done = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout)
+            done = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout,
+                                  check=False)
         except FileNotFoundError:
             package = TOOLS.get(argv[0])
             raise LabError(f"'{argv[0]}' is not installed" + (f" (Debian package {package})" if package else "")) \

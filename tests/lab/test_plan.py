@@ -8,7 +8,6 @@ import pytest
 
 from halang.lab import Lab, LabError, LabPlan, System, load_cluster, plan_lab, wiring
 from halang.lab.plan import IFNAMSIZ
-from halang.syntax import parse  # noqa: F401  (halang must import cleanly beside the lab)
 
 from .conftest import IPV6, THREE_NODE, TWO_NODE
 

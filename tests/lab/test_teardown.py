@@ -189,13 +189,23 @@ def test_up_fail_and_down_in_three_processes_with_the_state_file_alone(tmp_path)
     assert json.loads(python(DOWN, up["state"]))["namespaces"] == []
 
 
+def in_lab_namespaces(lab):
+    found = set()
+    for netns in lab.plan.namespaces:
+        done = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, check=False)
+        found |= {int(word) for word in done.stdout.split()}
+    return found
+
+
 def test_processes_the_lab_spawned_are_ended_and_others_left_alone(tmp_path):
     links = root_links()
     lab = Lab.up(TWO_NODE, base_dir=tmp_path)
     try:
         engine = lab.spawn("alpha", ["sleep", "300"])  # what a test does with the node engine
         stranger = subprocess.Popen(["ip", "netns", "exec", lab.netns("bravo"), "sleep", "300"])
-        time.sleep(0.1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not {engine.pid, stranger.pid} <= in_lab_namespaces(lab):
+            time.sleep(0.02)
         report = lab.down()
         assert engine.pid in report["processes"] and engine.wait(5) is not None
         assert report["left_alone"] == [{"netns": lab.netns("bravo"), "pids": [stranger.pid]}]

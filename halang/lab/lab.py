@@ -405,6 +405,10 @@ class Lab:
         """Link -> the path the node uses for it in the lab (its file's device path rewritten)."""
         return self.plan.devices(node)
 
+    def device_args(self, node: str) -> list[str]:
+        """The node engine's options for the lab's devices: `["--device", "hb_serial=/run/...", ...]`."""
+        return self.plan.device_args(node)
+
     def devices_file(self, node: str) -> str:
         return self.plan.devices_file(node)
 

@@ -53,7 +53,8 @@ IFNAMSIZ = 15  # Linux's interface-name limit (IFNAMSIZ - 1)
 PRIVATE = tuple(ipaddress.ip_network(text) for text in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                                         "fd00::/8"))
 PRIVATE_TEXT = "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or fd00::/8"
-DISK_SIZE = 1 << 20  # bytes of a disk link's shared file (sparse)
+DISK_SIZE = 1 << 20  # bytes of a disk link's shared file (sparse), at least DISK_PER_NODE a node
+DISK_PER_NODE = 64 << 10
 CLIENT_IFNAME = "eth0"
 
 
@@ -188,6 +189,10 @@ class LabPlan:
         found.update({serial.link: serial.paths[node] for serial in self.serials if node in serial.paths})
         return dict(sorted(found.items()))
 
+    def device_args(self, node: str) -> list[str]:
+        """`devices(node)` as the node engine's options: `--device LINK=PATH` for each link of the node."""
+        return [word for link, path in self.devices(node).items() for word in ("--device", f"{link}={path}")]
+
     def devices_file(self, node: str) -> str:
         """The JSON file holding `devices(node)`, written by `build`, for the node engine's run."""
         return str(Path(self.workdir) / f"devices-{node}.json")
@@ -284,7 +289,8 @@ def plan_lab(snapshot: dict[str, Any], prefix: str, base_dir: str, source: str |
     serials = []
     for link in spec.links:
         if link.disk:
-            disks.append(DiskPlan(link.name, str(workdir / f"disk-{link.name}"), DISK_SIZE,
+            disks.append(DiskPlan(link.name, str(workdir / f"disk-{link.name}"),
+                                  max(DISK_SIZE, DISK_PER_NODE * len(link.nodes)),
                                   {node: str(workdir / f"disk-{link.name}-{node}") for node in link.nodes},
                                   {node: str(workdir / "cut" / f"disk-{link.name}-{node}") for node in link.nodes}))
         else:

@@ -206,3 +206,31 @@ def test_faults_from_another_process_through_the_state_file(two):
     assert again.failed == ("switch:sw2",)
     again.heal("switch:sw2")
     assert two.ping(two.netns("alpha"), "10.10.2.12", "en1")
+
+
+def test_a_descriptor_kept_open_across_a_cut_can_tell_by_its_path(lab_factory):
+    """The contract with an engine that keeps its disk open: each beat, its path must still reach the file its
+    descriptor has open (stat against fstat); while cut it does not, and after the heal it is the same file."""
+    lab = lab_factory(THREE_NODE)
+    [disk] = lab.plan.disks
+    fd = os.open(disk.paths["wh1"], os.O_RDWR)
+    try:
+        mine = os.fstat(fd)
+
+        def reaches():
+            try:
+                found = os.stat(disk.paths["wh1"])
+            except FileNotFoundError:
+                return False
+            return (found.st_dev, found.st_ino) == (mine.st_dev, mine.st_ino)
+
+        assert reaches()
+        lab.fail("linkend:wh1/hb_disk")
+        assert not reaches()
+        lab.heal("linkend:wh1/hb_disk")
+        assert reaches()
+        os.pwrite(fd, b"wh1 again", 0)
+        with open(disk.paths["wh3"], "rb") as other:
+            assert other.read(9) == b"wh1 again"
+    finally:
+        os.close(fd)

@@ -44,6 +44,7 @@ def test_the_two_node_plan():
     assert client.addresses == ("10.10.1.254/24",)  # the boot subnet only; .255 is the broadcast
     assert plan.devices("alpha") == {"hb_serial": f"/run/halang-lab/{PREFIX}/tty-hb_serial-alpha"}
     assert plan.devices("bravo") == {"hb_serial": f"/run/halang-lab/{PREFIX}/tty-hb_serial-bravo"}
+    assert plan.device_args("alpha") == ["--device", f"hb_serial=/run/halang-lab/{PREFIX}/tty-hb_serial-alpha"]
 
 
 def test_an_adapter_with_no_switch_hangs_off_its_networks_implicit_switch(tmp_path):

@@ -17,9 +17,9 @@ reports, `observe` works out, with the decision core's own functions:
 - the view: `topology.view` of the paths any of them hears (a path heard at
   one end joins its two nodes) and of who reaches the tie-breaker;
 - which adapters are usable (`adapter_health`): an adapter is usable when
-  its carrier is up and it hears a peer on its subnet, or no live peer on
-  that subnet has its carrier up (then nothing shows it at fault: the
-  peers are down). So a failed switch makes every adapter on it unusable,
+  its carrier is up and it hears a peer on its subnet, or no live, settled
+  peer on that subnet has its carrier up (then nothing shows it at fault:
+  the peers are down, or have only just started). So a failed switch makes every adapter on it unusable,
   a pulled cable only its own adapter, and a dead peer none;
 - the `Status` that `placement.transition` takes, nodes outside the view
   counted as down (their partition, if any, is not this node's to judge:
@@ -50,11 +50,15 @@ class Report(NamedTuple):
     tie: bool  # it reaches the tie-breaker disk
     holds: Tuple[str, ...]  # the groups it runs
     view: str  # the hash of the view it acts on ("" before it has one)
+    plan_id: str = ""  # a leader's plan: "VIEW/REVISION" ("" from a node that leads nothing)
+    plan: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # (group, nodes) for every group, file order
+    settled: bool = True  # it has listened for a whole detection time since it started
 
 
 def report_body(reports: Mapping[str, Report]) -> Dict[str, Any]:
     """The `b` of a beat: the reports, as JSON data."""
-    return {"r": {origin: [r.incarnation, r.seq, sorted(r.heard), sorted(r.carriers), r.tie, list(r.holds), r.view]
+    return {"r": {origin: [r.incarnation, r.seq, sorted(r.heard), sorted(r.carriers), r.tie, list(r.holds), r.view,
+                           r.plan_id, [[group, list(nodes)] for group, nodes in r.plan], r.settled]
                   for origin, r in reports.items()}}
 
 
@@ -65,9 +69,9 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
         raise Dropped("malformed", "a beat without reports")
     found = []
     for origin, fields in raw.items():
-        if origin not in spec.node_by_name or not isinstance(fields, list) or len(fields) != 7:
+        if origin not in spec.node_by_name or not isinstance(fields, list) or len(fields) != 10:
             raise Dropped("malformed", f"a report of {origin!r}")
-        incarnation, seq, heard, carriers, tie, holds, seen = fields
+        incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled = fields
         if isinstance(incarnation, bool) or not isinstance(incarnation, int) or isinstance(seq, bool) \
                 or not isinstance(seq, int) or not isinstance(tie, bool) or not isinstance(seen, str) \
                 or not all(isinstance(item, list) and all(isinstance(x, str) for x in item)
@@ -75,7 +79,16 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
             raise Dropped("malformed", f"a report of {origin}")
         if any(group not in spec.group_by_name for group in holds):
             raise Dropped("malformed", f"{origin} reports a group this cluster does not have")
-        found.append(Report(origin, incarnation, seq, frozenset(heard), frozenset(carriers), tie, tuple(holds), seen))
+        if not isinstance(plan_id, str) or not isinstance(plan, list) or not isinstance(settled, bool):
+            raise Dropped("malformed", f"the plan in a report of {origin}")
+        placed = []
+        for item in plan:
+            if not (isinstance(item, list) and len(item) == 2 and item[0] in spec.group_by_name
+                    and isinstance(item[1], list) and all(node in spec.node_by_name for node in item[1])):
+                raise Dropped("malformed", f"the plan in a report of {origin}")
+            placed.append((item[0], tuple(item[1])))
+        found.append(Report(origin, incarnation, seq, frozenset(heard), frozenset(carriers), tie, tuple(holds), seen,
+                            plan_id, tuple(placed), settled))
     return found
 
 
@@ -154,16 +167,19 @@ def adapter_health(spec: ClusterSpec, reports: Mapping[str, Report]) -> Dict[Tup
 
 
 def _a_live_peer_with_carrier(spec: ClusterSpec, reports: Mapping[str, Report], adapter: AdapterSpec) -> bool:
+    """A peer on the adapter's subnet that is live, settled (a node still listening after its start hears
+    nobody yet, which shows nothing), and has carrier."""
     for other in spec.adapters:
         if other.network == adapter.network and other.subnet == adapter.subnet and other.node != adapter.node:
             report = reports.get(other.node)
-            if report is not None and other.ifname in report.carriers:
+            if report is not None and report.settled and other.ifname in report.carriers:
                 return True
     return False
 
 
 def own_report(previous: Optional[Report], node: str, incarnation: int, heard: FrozenSet[str],
-               carriers: FrozenSet[str], tie: bool, holds: Tuple[str, ...], seen: str) -> Report:
+               carriers: FrozenSet[str], tie: bool, holds: Tuple[str, ...], seen: str, plan_id: str = "",
+               plan: Tuple[Tuple[str, Tuple[str, ...]], ...] = (), settled: bool = True) -> Report:
     """This node's report for the next interval: the counter grows by one."""
     seq = previous.seq + 1 if previous is not None and previous.incarnation == incarnation else 0
-    return Report(node, incarnation, seq, heard, carriers, tie, holds, seen)
+    return Report(node, incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled)

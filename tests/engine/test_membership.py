@@ -85,11 +85,15 @@ def test_a_report_is_fresh_while_it_grows():
 
 def test_reports_travel_in_a_beat_and_bad_ones_are_dropped():
     cluster = spec((ROOT / "examples" / "two_node_replace.ha").read_text())
-    report = Report("alpha", 3, 9, frozenset({"x"}), frozenset({"en0"}), False, ("ledger",), "abc")
+    report = Report("alpha", 3, 9, frozenset({"x"}), frozenset({"en0"}), False, ("ledger",), "abc", "abc/0",
+                    (("ledger", ("alpha",)), ("gateway", ())))
     assert reports_in(cluster, report_body({"alpha": report})) == [report]
-    for body in ({}, {"r": []}, {"r": {"nobody": [1, 1, [], [], False, [], ""]}},
-                 {"r": {"alpha": [1, 1, [], [], False, ["no_such_group"], ""]}},
-                 {"r": {"alpha": [True, 1, [], [], False, [], ""]}}):
+    for body in ({}, {"r": []}, {"r": {"nobody": [1, 1, [], [], False, [], "", "", [], True]}},
+                 {"r": {"alpha": [1, 1, [], [], False, ["no_such_group"], "", "", [], True]}},
+                 {"r": {"alpha": [True, 1, [], [], False, [], "", "", [], True]}},
+                 {"r": {"alpha": [1, 1, [], [], False, [], "", "", [["ledger", ["nobody"]]], True]}},
+                 {"r": {"alpha": [1, 1, [], [], False, [], "", "", [], "yes"]}},
+                 {"r": {"alpha": [1, 1, [], [], False, [], ""]}}):
         with pytest.raises(Dropped):
             reports_in(cluster, body)
 

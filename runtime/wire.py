@@ -107,21 +107,23 @@ def _checked(raw: Any) -> Message:
 
 
 class Freshness:
-    """The newest (incarnation, sequence) accepted from each sender: a message must be newer."""
+    """The newest (incarnation, sequence) accepted from each sender on each path: a message must be newer.
+
+    Per path, because one sender's beats on two paths may arrive in another order than it sent them."""
 
     def __init__(self) -> None:
-        self.last: Dict[str, tuple] = {}
+        self.last: Dict[tuple, tuple] = {}
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Message, path: str = "") -> None:
         """Dropped("replayed") for a sequence already seen, Dropped("stale") for an older incarnation."""
-        known = self.last.get(message.sender)
+        known = self.last.get((message.sender, path))
         if known is not None:
             incarnation, seq = known
             if message.incarnation < incarnation:
                 raise Dropped("stale", f"incarnation {message.incarnation} after {incarnation}")
             if message.incarnation == incarnation and message.seq <= seq:
                 raise Dropped("replayed", f"sequence {message.seq} after {seq}")
-        self.last[message.sender] = (message.incarnation, message.seq)
+        self.last[(message.sender, path)] = (message.incarnation, message.seq)
 
 
 class Drops:

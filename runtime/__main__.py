@@ -2,12 +2,14 @@
 
     python3 BUNDLE.pyz info [--node NAME] [--json]   the manifest, and a node's plan
     python3 BUNDLE.pyz verify                        every member against the manifest
-    python3 BUNDLE.pyz run --node NAME               the node daemon (not built yet)
+    python3 BUNDLE.pyz run --node NAME [--state-dir DIR] [--key-file PATH] [--device LINK=PATH]...
+                                                     the node daemon (runtime/daemon.py)
 
 Every command checks the whole bundle first and refuses a damaged one.
-Exit codes: 0 done; 1 the bundle is refused (damaged or tampered with);
-2 bad usage (unknown command or node, not run from a bundle); 3 `run`: the
-node engine is not built yet. `--bundle PATH` reads another bundle, which is
+Exit codes: 0 done (for `run`: stopped by SIGTERM, having released what it
+held); 1 the bundle is refused (damaged or tampered with); 2 bad usage
+(unknown command or node, not run from a bundle); 3 `run` cannot start (its
+key file cannot be read, a heartbeat device cannot be opened, no netlink). `--bundle PATH` reads another bundle, which is
 also how to use this from a source tree (`python3 -m runtime info --bundle X`).
 Standard library only, Python 3.9 and newer.
 """
@@ -22,7 +24,7 @@ from typing import Any, Dict, List, Optional
 
 from runtime.bundle import Bundle, BundleError, NoSuchNode, open_bundle, this_archive
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NOT_BUILT = 0, 1, 2, 3
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("verify", help="check every member's sha256 against the manifest")
     run = commands.add_parser("run", help="run the node daemon")
     run.add_argument("--node", metavar="NAME", required=True)
+    run.add_argument("--state-dir", metavar="DIR", default="/var/lib/halang",
+                     help="where the incarnation and the event log are kept (default /var/lib/halang)")
+    run.add_argument("--key-file", metavar="PATH", help="the cluster's key (default: the file's key_file)")
+    run.add_argument("--device", action="append", default=[], metavar="LINK=PATH",
+                     help="the device of a link on this node, instead of the file's (a lab's pty or disk file)")
     return parser
 
 
@@ -66,7 +73,7 @@ def dispatch(argv: Optional[List[str]]) -> int:
             print("%s: ok: %d members match the manifest; cluster %s, content sha256 %s"
                   % (bundle.path, len(bundle.members), bundle.cluster, bundle.content_hash))
             return EXIT_OK
-        return run(bundle, args.node)
+        return run(bundle, args.node, args.state_dir, args.key_file, args.device)
     except NoSuchNode as exc:
         print("halang bundle: %s" % exc, file=sys.stderr)
         return EXIT_USAGE
@@ -88,12 +95,39 @@ def info(bundle: Bundle, node: Optional[str], as_json: bool) -> int:
     return EXIT_OK
 
 
-def run(bundle: Bundle, node: str) -> int:
+def run(bundle: Bundle, node: str, state_dir: str, key_file: Optional[str], devices: List[str]) -> int:
+    from runtime.actuator import AddressActuator
+    from runtime.daemon import Daemon, DaemonError
+    from runtime.snapshot import SnapshotError, load_snapshot
+
     bundle.plan(node)  # an unknown node is a usage error, said before anything else
-    print("halang bundle: the node engine is not built yet: this bundle (cluster %s, %s) can be inspected "
-          "with `info` and checked with `verify`, but it cannot run node %s. Nothing was started."
-          % (bundle.cluster, bundle.short_hash, node), file=sys.stderr)
-    return EXIT_NOT_BUILT
+    overrides = {}
+    for item in devices:
+        link, equals, path = item.partition("=")
+        if not equals or not link or not path:
+            print("halang bundle: --device takes LINK=PATH, not %r" % item, file=sys.stderr)
+            return EXIT_USAGE
+        overrides[link] = path
+    try:
+        spec = load_snapshot(bundle.snapshot())
+    except SnapshotError as exc:
+        print("halang bundle: the snapshot cannot be read: %s" % exc, file=sys.stderr)
+        return EXIT_REFUSED
+    path = key_file or spec.heartbeat.key_file
+    try:
+        key = open(path, "rb").read() if path else b""
+    except OSError as exc:
+        print("halang bundle: cannot read the key file %s: %s; nothing was started" % (path, exc.strerror),
+              file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    try:
+        actuator = AddressActuator(spec, node)
+        daemon = Daemon(spec, node, key, bundle.content_hash[:16], state_dir, actuator, overrides)
+    except (DaemonError, OSError) as exc:
+        print("halang bundle: node %s cannot start: %s" % (node, exc), file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    daemon.run()
+    return EXIT_OK
 
 
 def render_manifest(bundle: Bundle) -> str:

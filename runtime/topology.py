@@ -249,6 +249,17 @@ def assess(spec: ClusterSpec, failed: StatusLike = ()) -> Status:
     return status
 
 
+def status_of(spec: ClusterSpec, seen: View, down: Down,
+              usable: Mapping[Tuple[str, str], Tuple[AdapterSpec, ...]]) -> Status:
+    """A `Status` from a view and the usable adapters a node engine observed (`assess` makes its own)."""
+    degraded = set(down.nodes)
+    degraded.update(node for node, _ in down.adapters)
+    live = frozenset(spec.node_names).difference(down.nodes)
+    degraded.update(live - seen.runnable_nodes)
+    return Status(down=down, partitions=seen.partitions, runnable=seen.runnable, runnable_nodes=seen.runnable_nodes,
+                  tie_breaker=seen.tie_breaker, usable=usable, degraded=frozenset(degraded))
+
+
 def partitions(spec: ClusterSpec, failed: StatusLike = ()) -> Tuple[Partition, ...]:
     """The live nodes grouped by who hears whom, each in file order, ordered by first node."""
     return assess(spec, failed).partitions

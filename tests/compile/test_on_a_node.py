@@ -71,11 +71,18 @@ def test_the_bundle_imports_pyroute2_from_itself(two_node_bundle, bare_python):
     assert done.stdout.strip().startswith(str(two_node_bundle))
 
 
-def test_run_says_the_engine_is_not_built(two_node_bundle, bare_python):
-    done = run_bundle(two_node_bundle, "run", "--node", "alpha", python=bare_python)
+def test_run_without_the_key_file_starts_nothing_and_says_why(two_node_bundle, bare_python, tmp_path):
+    missing = tmp_path / "no.key"
+    done = run_bundle(two_node_bundle, "run", "--node", "alpha", "--state-dir", str(tmp_path),
+                      "--key-file", str(missing), python=bare_python)
     assert done.returncode == 3
-    assert "node engine is not built yet" in done.stderr
+    assert f"cannot read the key file {missing}" in done.stderr and "nothing was started" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_run_with_a_malformed_device_option_is_a_usage_error(two_node_bundle, tmp_path):
+    done = run_bundle(two_node_bundle, "run", "--node", "alpha", "--state-dir", str(tmp_path), "--device", "hb")
+    assert done.returncode == 2 and "LINK=PATH" in done.stderr
 
 
 def test_verify_checks_every_member(two_node_bundle, bare_python):

@@ -24,6 +24,7 @@ from runtime.failures import all_components
 from runtime.placement import address_overloads, overloaded_nodes, place
 from runtime.snapshot import load_snapshot
 from runtime.topology import assess, hosts
+from tests.smt.oracle import placements
 
 FAMILY = {"HA301": "hosting", "HA306": "hosting", "HA302": "split", "HA213": "addresses", "HA502": "capacity"}
 
@@ -84,19 +85,19 @@ def runtime_findings(snapshot: dict, faults: int) -> set[tuple]:
     for size in range(0, faults + 1):
         for failed in combinations(components, size):
             status = assess(spec, failed)
-            placement = place(spec, status, start)
             found = set()
             for group in spec.groups:
                 if group.name in hostable and not hosts(spec, status, group):
                     found.add(("hosting", group.name))
             if spec.heartbeat.quorum == "none" and len(status.partitions) > 1:
                 found.add(("split", ""))
-            for node, network in address_overloads(spec, placement, status):
-                found.add(("addresses", f"{node}/{network}"))
-            if failed:
-                for node in overloaded_nodes(spec, placement):
-                    if node not in overloaded_nodes(spec, start):
-                        found.add(("capacity", node))
+            for placement in placements(spec, start, failed):  # every order the nodes may detect them in
+                for node, network in address_overloads(spec, placement, status):
+                    found.add(("addresses", f"{node}/{network}"))
+                if failed:
+                    for node in overloaded_nodes(spec, placement):
+                        if node not in overloaded_nodes(spec, start):
+                            found.add(("capacity", node))
             problems[tuple(sorted(failed))] = found
     minimal = set()
     for failed, found in problems.items():

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 import pytest
 
-from runtime.failures import expand
-from runtime.topology import assess, can_host, hosts, partitions, quorum_partitions
+from runtime.failures import all_components, expand
+from runtime.paths import alive_paths
+from runtime.topology import assess, can_host, hosts, partitions, quorum_partitions, view
 from tests.runtime.helpers import FOUR_NODE, THREE_NODE, TWO_NODE, spec
 
 TWO = spec(TWO_NODE)
@@ -130,3 +134,30 @@ def test_usable_adapters_by_node_and_network():
     status = assess(TWO, ["switch:sw1"])
     assert [adapter.ifname for adapter in status.usable_adapters("alpha", "net_ether_01")] == ["en1"]
     assert status.usable_adapters("alpha", "no_such_network") == ()
+
+
+def _files():
+    root = Path(__file__).resolve().parents[2]
+    return sorted((root / "examples").glob("*.ha")) + sorted((root / "tests" / "smt" / "clusters").glob("*.ha"))
+
+
+@pytest.mark.parametrize("path", _files(), ids=lambda path: path.stem)
+def test_assess_is_the_view_of_the_paths_the_failures_leave_alive(path):
+    """`assess` joins each medium's working ends at once; listing every alive path one by one and handing
+    them to `view`, as the node engine does with the paths it hears, gives the same partitions."""
+    cluster = spec(path.read_text())
+    components = all_components(cluster)
+    rng = random.Random(path.name)
+    sets = [()] + [(c,) for c in components] + [tuple(rng.sample(components, min(3, len(components))))
+                                                for _ in range(40)]
+    for failed in sets:
+        down = expand(cluster, failed)
+        status = assess(cluster, failed)
+        tie = cluster.heartbeat.tie_breaker
+        reach = ()
+        if tie is not None and down.link_up(tie):
+            reach = [node for node in cluster.link(tie).nodes if down.connected(node, tie)]
+        live = [node for node in cluster.node_names if down.node_up(node)]
+        seen = view(cluster, live, alive_paths(cluster, down), reach)
+        assert (seen.partitions, seen.runnable, seen.tie_breaker) == \
+            (status.partitions, status.runnable, status.tie_breaker), failed

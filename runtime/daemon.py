@@ -1,0 +1,256 @@
+"""The node daemon: one loop that observes, calls `engine.decide`, and hands the actions to its executors.
+
+    python3 BUNDLE.pyz run --node NAME [--state-dir DIR] [--key-file PATH] [--device LINK=PATH]...
+
+Every interval the daemon makes its report (`membership`), sends a beat on
+every adapter and link, reads the disks, and decides; between intervals it
+waits on its sockets, serial lines and netlink, and takes in what arrives:
+every message is checked (`wire`), and what is dropped is counted by reason,
+never acted on. A carrier change from netlink is seen at once. The actions
+go to the address executor (`actuator`) with nothing else in between, so
+heartbeats never wait on a script (the resource drivers of issue 10 will
+run in the background).
+
+`--state-dir` (default /var/lib/halang) holds `incarnation` (a number that
+grows with every start, so peers tell a restart from a replay) and
+`events.jsonl`, one JSON line per decision that changed something or said
+something new: the time, the reason, the actions, and the drop counters.
+At start the daemon removes any service address of the cluster it finds on
+its adapters (a crash leaves them behind) and logs what it removed; on
+SIGTERM it releases what it holds and leaves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import time
+from typing import Callable, Dict, List, Optional
+
+from runtime.detector import Detector
+from runtime.engine import Addresses, Announce, EngineState, Observation, decide
+from runtime.membership import Report, Table, own_report, report_body, reports_in
+from runtime.snapshot import ClusterSpec
+from runtime.transports import DiskTransport, StreamTransport, UdpTransport, link_devices
+from runtime.wire import Dropped, Drops, Freshness, Message, decode, encode
+
+DEFAULT_STATE_DIR = "/var/lib/halang"
+
+
+class DaemonError(Exception):
+    """The daemon cannot start; the message says why."""
+
+
+def next_incarnation(state_dir: str) -> int:
+    path = os.path.join(state_dir, "incarnation")
+    try:
+        with open(path) as handle:
+            last = int(handle.read().strip() or 0)
+    except (OSError, ValueError):
+        last = 0
+    number = max(last + 1, time.time_ns() // 1_000_000)  # grows even if the file is lost
+    temporary = path + ".new"
+    with open(temporary, "w") as handle:
+        handle.write(str(number))
+    os.replace(temporary, path)
+    return number
+
+
+class Daemon:
+    def __init__(self, spec: ClusterSpec, node: str, key: bytes, config: str, state_dir: str, actuator,
+                 devices: Optional[Dict[str, str]] = None, clock: Callable[[], float] = time.monotonic,
+                 port: Optional[int] = None):
+        self.spec, self.node, self.key, self.config = spec, node, key, config
+        self.clock = clock
+        self.actuator = actuator
+        os.makedirs(state_dir, exist_ok=True)
+        self.incarnation = next_incarnation(state_dir)
+        self.log_file = open(os.path.join(state_dir, "events.jsonl"), "a")
+        self.interval = spec.heartbeat.interval_ms
+        self.detection = spec.heartbeat.interval_ms * spec.heartbeat.miss_limit
+        self.detector = Detector(spec, node, self.now())
+        self.table, self.freshness, self.drops = Table(), Freshness(), Drops()
+        self.state = EngineState(node)
+        self.report: Optional[Report] = None
+        self.view = ""
+        self.seq = 0
+        self.stopping = False
+        self.tie_ok = False
+        self.last_logged = ""
+        try:
+            self.udp = UdpTransport(spec, node, port)
+            self.disks: Dict[str, DiskTransport] = {}
+            self.streams: Dict[str, StreamTransport] = {}
+            for link, device in link_devices(spec, node, devices).items():
+                if spec.link(link).disk:
+                    self.disks[link] = DiskTransport(spec, node, link, device)
+                else:
+                    self.streams[link] = StreamTransport(spec, node, link, device)
+        except OSError as exc:
+            raise DaemonError(f"cannot open a heartbeat path of node {node}: {exc}") from None
+        self.selector = selectors.DefaultSelector()
+        for fileno, ifname in self.udp.fileno_map().items():
+            self.selector.register(fileno, selectors.EVENT_READ, ("udp", ifname))
+        for link, stream in self.streams.items():
+            self.selector.register(stream.fd, selectors.EVENT_READ, ("stream", link))
+        self.netlink = self._netlink()
+        for found in self.actuator.clean():
+            self.log({"event": "clean", "found": found})
+
+    # ------------------------------------------------------------ time and log
+
+    def now(self) -> int:
+        return int(self.clock() * 1000)
+
+    def log(self, record: dict) -> None:
+        record = {"time": time.time(), "node": self.node, **record}
+        self.log_file.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+        self.log_file.flush()
+
+    # ------------------------------------------------------------ observing
+
+    def _netlink(self):
+        """Carrier changes at once, from netlink; None where pyroute2 cannot listen (the miss limit still sees a
+        dead adapter, later)."""
+        try:
+            from pyroute2 import IPRoute
+
+            ipr = IPRoute()
+            ipr.bind()
+            self.selector.register(ipr.fileno(), selectors.EVENT_READ, ("netlink", ""))
+        except Exception:  # no netlink here: carriers are read from /sys each interval instead
+            return None
+        return ipr
+
+    def _read_carriers(self) -> None:
+        for adapter in self.spec.adapters_by_node[self.node]:
+            try:
+                with open(f"/sys/class/net/{adapter.ifname}/carrier") as handle:
+                    up = handle.read().strip() == "1"
+            except OSError:
+                up = False  # no such interface, or it is down: no carrier either way
+            self.detector.carrier(adapter.ifname, up)
+
+    def _netlink_events(self) -> None:
+        try:
+            messages = self.netlink.get()
+        except Exception:
+            return
+        for message in messages:
+            name = message.get_attr("IFLA_IFNAME") if message.get("event") in ("RTM_NEWLINK", "RTM_DELLINK") \
+                else None
+            if name is not None:
+                carrier = message.get_attr("IFLA_CARRIER")
+                up = message.get("event") == "RTM_NEWLINK" and carrier == 1
+                self.detector.carrier(name, up)
+
+    def take(self, data: bytes, channel: str, via_udp: Optional[str] = None) -> None:
+        """One message that arrived: checked, counted if dropped, else heard and learnt."""
+        now = self.now()
+        try:
+            message = decode(data, self.key, self.spec.name, self.config)
+            if message.sender == self.node:
+                return  # its own broadcast, looped back: not a drop
+            if message.kind != "beat" or message.sender not in self.spec.node_by_name:
+                raise Dropped("foreign", f"a {message.kind} from {message.sender}")
+            path = self.udp.path_of(message.path or "", via_udp) if via_udp is not None else channel
+            if not path:
+                raise Dropped("foreign", f"a beat from {message.path} on {via_udp}, which share no subnet")
+            self.freshness.check(message, path)
+            reports = reports_in(self.spec, message.body)
+        except Dropped as exc:
+            self.drops.add(exc.reason)
+            return
+        self.detector.beat(path, now)
+        for report in reports:
+            if report.origin != self.node:
+                self.table.learn(report, now)
+
+    # ------------------------------------------------------------ one interval
+
+    def _message(self, path: str, body: dict) -> bytes:
+        self.seq += 1
+        return encode(Message(self.spec.name, self.config, self.node, self.incarnation, self.seq, "beat", path,
+                              body), self.key)
+
+    def tick(self) -> None:
+        now = self.now()
+        if self.netlink is None:
+            self._read_carriers()
+        state = self.state
+        tie = self.spec.heartbeat.tie_breaker
+        self.report = own_report(self.report, self.node, self.incarnation, self.detector.heard(now),
+                                 self.detector.carriers(), bool(tie) and self.tie_ok,
+                                 tuple(sorted(state.holds)), self.view, state.plan_id,
+                                 state.plan.groups if state.plan is not None else (), self.detector.settled(now))
+        self.table.learn(self.report, now)
+        body = report_body(self.table.fresh(now, self.detection))
+        self.udp.send(lambda sender: self._message(sender, body))
+        for link, disk in self.disks.items():
+            try:
+                disk.write(self._message(link, body))
+                for path, data in disk.read():
+                    self.take(data, path)
+                if link == tie:
+                    self.tie_ok = True
+            except OSError:
+                if link == tie:
+                    self.tie_ok = False
+        for link, stream in self.streams.items():
+            stream.write(self._message(link, body))
+        observation = Observation(now, self.table.fresh(now, self.detection),
+                                  self.table.fresh(now, self.detection - self.interval), self.detector.settled(now))
+        self.state, decision = decide(self.spec, self.state, observation)
+        self.view = decision.view_hash
+        errors: List[str] = []
+        for action in decision.actions:
+            if isinstance(action, Addresses):
+                errors += self.actuator.apply(action.held)
+            elif isinstance(action, Announce):
+                self.actuator.announce(action.labels)
+        if decision.actions or errors or decision.reason != self.last_logged:
+            self.last_logged = decision.reason
+            self.log({"event": "decision", "reason": decision.reason, "view": decision.view_hash,
+                      "actions": [[type(action).__name__, *action] for action in decision.actions],
+                      "errors": errors, "holds": sorted(self.state.holds), "drops": dict(self.drops.counts)})
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        signal.signal(signal.SIGINT, lambda *_: self.stop())
+        self.log({"event": "start", "incarnation": self.incarnation})
+        next_tick = self.now()
+        while not self.stopping:
+            wait = max(0, next_tick - self.now()) / 1000
+            for key, _ in self.selector.select(wait):
+                kind, name = key.data
+                if kind == "udp":
+                    for data in self.udp.receive(name):
+                        self.take(data, "", via_udp=name)
+                elif kind == "stream":
+                    for path, data in self.streams[name].read():
+                        self.take(data, path)
+                else:
+                    self._netlink_events()
+            if self.now() >= next_tick:
+                self.tick()
+                next_tick += self.interval
+                if next_tick < self.now():  # a stall (the machine was suspended): no burst to catch up
+                    next_tick = self.now() + self.interval
+        self.leave()
+
+    def stop(self) -> None:
+        self.stopping = True
+
+    def leave(self) -> None:
+        """Release everything this node holds, and close."""
+        held = sorted(self.state.holds)
+        self.actuator.apply(())
+        self.log({"event": "stop", "released": held})
+        self.udp.close()
+        for transport in list(self.disks.values()) + list(self.streams.values()):
+            transport.close()
+        self.log_file.close()

@@ -1,0 +1,269 @@
+"""What a node does, decided: `decide(spec, state, observation)` -> the next state and a `Decision`.
+
+Pure: the daemon observes (reports received, its own detector, the time),
+calls `decide`, and hands the decision's actions to its executors. Actions
+are data: `Acquire(group)`, `Release(group)`, and `Addresses(held)`, the
+whole set of service addresses the node must hold now, each on its adapter
+(the executor adds and removes to match, and announces what it adds);
+`Announce(labels)` repeats the announcement when a partition heals.
+
+One decision, for node N:
+
+1. **Keep.** N gives up at once every group it holds that it may not keep:
+   under the view of the paths heard within `miss_limit - 1` intervals
+   (`detector`), N's partition no longer runs groups (quorum), or N can no
+   longer host the group. This comes first, before any agreement.
+2. **Agree.** The view is that of the paths heard within the miss limit
+   (`membership.observe`). N acts on it only when every member of its
+   partition reports the same view hash (each report carries the hash its
+   node acts on), and only once it has listened for a whole detection time
+   since it started.
+3. **Plan.** The partition's *leader* (its first node in file order among
+   those that have led or followed an agreed view before; at a cluster's
+   first start, its first node) plans for every agreed view:
+   `placement.transition` from the plan in force (or, for a new leader, the
+   groups the members report they hold) from the status of the last view it
+   agreed to (none at a first start: every host is new, the startup
+   placement) to the new one. Fallbacks with a delay become timers; when
+   one is due and `fallback_moves` still lists it, the leader makes the next
+   revision of its plan. The plan travels in the leader's reports.
+4. **Follow.** Every member acts on the leader's plan for the current view:
+   it releases the groups the plan puts elsewhere, and acquires the groups
+   the plan gives it once no other member reports holding them (a group
+   moves only after its previous holder let it go). A group held by a node
+   outside the partition needs no wait: that node is dead, or on the other
+   side without quorum, and has released it before this side's view
+   changed (step 1 and the keep threshold).
+5. **Addresses.** The node holds the service addresses of the groups it
+   holds, on the adapters the plan's placement assigns (`Placement.held`);
+   when an adapter fails, the plan moves its addresses to another adapter
+   of the node (swap_adapter) before any fallover is considered, since
+   `transition` only moves a group its node can no longer host.
+
+The decision's `reason` is one sentence saying what was decided and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
+
+from runtime.membership import Observed, Report, observe
+from runtime.placement import Move, Placement, PlacementError, apply_moves, fallback_moves, make_placement, \
+    transition
+from runtime.snapshot import ClusterSpec
+from runtime.topology import Status, can_host_now
+
+PlanGroups = Tuple[Tuple[str, Tuple[str, ...]], ...]
+
+
+class Acquire(NamedTuple):
+    group: str
+
+
+class Release(NamedTuple):
+    group: str
+
+
+class Addresses(NamedTuple):
+    """Every service address the node must hold: (label, network, ifname), networks and labels in file order."""
+
+    held: Tuple[Tuple[str, str, str], ...]
+
+
+class Announce(NamedTuple):
+    labels: Tuple[str, ...]
+
+
+class Observation(NamedTuple):
+    now_ms: int
+    acquire: Mapping[str, Report]  # the fresh reports within the miss limit, this node's included
+    keep: Mapping[str, Report]  # within miss_limit - 1 intervals
+    settled: bool  # the node has listened for a whole detection time
+
+
+@dataclass(frozen=True)
+class EngineState:
+    node: str
+    holds: FrozenSet[str] = frozenset()
+    agreed: Optional[Status] = None  # the status of the last view this node agreed to
+    agreed_hash: str = ""
+    plan_id: str = ""  # the plan in force, its own or the leader's it follows: "VIEW/REVISION"
+    plan: Optional[Placement] = None
+    timers: Tuple[Tuple[int, Move], ...] = ()  # (due, fallback) of the plan
+    addresses: Tuple[Tuple[str, str, str], ...] = ()
+    partition: Tuple[str, ...] = ()
+
+
+class Decision(NamedTuple):
+    actions: Tuple[object, ...]
+    reason: str
+    view_hash: str  # what this node's next report says it acts on
+
+
+def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> Tuple[EngineState, Decision]:
+    me = state.node
+    acquire, keep = observe(spec, observation.acquire), observe(spec, observation.keep)
+    partition = acquire.view.partition_of(me) or (me,)
+    actions: List[object] = []
+    said: List[str] = []
+    holds = set(state.holds)
+
+    lost = sorted((group for group in holds if not _may_keep(spec, keep.status, group, me)),
+                  key=spec.group_index.__getitem__)
+    for group in lost:
+        holds.discard(group)
+        actions.append(Release(group))
+    if lost:
+        said.append(f"released {', '.join(lost)}: {_why_lost(keep, me)}")
+
+    if len(partition) > len(state.partition) and set(state.partition) < set(partition) and state.addresses:
+        actions.append(Announce(tuple(label for label, _, _ in state.addresses)))
+        said.append(f"{', '.join(sorted(set(partition) - set(state.partition)))} joined: announced the addresses again")
+
+    members = {node: observation.acquire[node] for node in partition if node in observation.acquire}
+    waiting = [node for node, report in members.items() if node != me and report.view != acquire.hash]
+    state = replace(state, partition=partition)
+    if not observation.settled:
+        said.append("listening: a whole detection time has not passed since start")
+    elif waiting:
+        said.append(f"waiting for {', '.join(waiting)} to agree on view {acquire.hash}")
+    else:
+        leader = _leader(spec, members, me if state.agreed_hash else None)
+        if leader == me:
+            state = _plan(spec, state, acquire, members, observation.now_ms, said)
+        plan = _plan_in_force(spec, state, leader, members, acquire.hash)
+        if plan is None:
+            said.append(f"waiting for the plan of {leader} for view {acquire.hash}")
+        else:
+            if leader != me:  # followed, so that this node can lead from it if it must
+                state = replace(state, plan=plan, plan_id=members[leader].plan_id, timers=())
+            state = replace(state, agreed=acquire.status, agreed_hash=acquire.hash)
+            _follow(spec, plan, me, members, holds, actions, said, keep.status)
+            addresses = _addresses(spec, plan, me, holds)
+            if addresses != state.addresses:
+                actions.append(Addresses(addresses))
+                state = replace(state, addresses=addresses)
+    if lost and not any(isinstance(action, Addresses) for action in actions):
+        addresses = tuple(item for item in state.addresses if _owner(spec, item[0]) in holds)
+        actions.append(Addresses(addresses))
+        state = replace(state, addresses=addresses)
+    state = replace(state, holds=frozenset(holds))
+    reason = "; ".join(said) if said else f"view {acquire.hash}: nothing to change"
+    return state, Decision(tuple(actions), reason, acquire.hash)
+
+
+def _may_keep(spec: ClusterSpec, status: Status, group: str, me: str) -> bool:
+    return me in status.runnable_nodes and can_host_now(spec, status, spec.group(group), me)
+
+
+def _why_lost(keep: Observed, me: str) -> str:
+    if me not in keep.status.runnable_nodes:
+        part = keep.view.partition_of(me) or (me,)
+        return f"no quorum (the partition holds {len(part)} nodes)"
+    return "this node can no longer host them"
+
+
+def _leader(spec: ClusterSpec, members: Mapping[str, Report], me_if_experienced: Optional[str]) -> str:
+    """The first member (file order) that has acted on an agreed view before; at a first start, the first."""
+    order = sorted(members, key=spec.node_index.__getitem__)
+    experienced = [node for node in order if members[node].plan_id or (node == me_if_experienced)]
+    return (experienced or order)[0]
+
+
+def _plan(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Mapping[str, Report], now: int,
+          said: List[str]) -> EngineState:
+    """The leader's plan for the agreed view (a new one when the view changed; the next revision when a
+    fallback delay is over)."""
+    if state.plan_id.split("/")[0] != acquire.hash:
+        current = state.plan if state.plan is not None else _holdings(spec, members)
+        step = transition(spec, current, state.agreed, acquire.status)
+        timers = tuple((now + move.delay_ms, move) for move in step.pending)
+        said.append(f"planned view {acquire.hash}: {_describe(spec, current, step.placement)}")
+        return replace(state, plan=step.placement, plan_id=f"{acquire.hash}/0", timers=timers)
+    due = [move for at, move in state.timers if at <= now]
+    if not due or state.plan is None:
+        return state
+    valid = [move for move in fallback_moves(spec, state.plan, acquire.status) if move in due]
+    revision = int(state.plan_id.split("/")[1]) + 1
+    placement = apply_moves(spec, state.plan, valid, acquire.status)
+    if valid:
+        said.append("fallback: " + ", ".join(f"{move.group} {move.source} -> {move.target}" for move in valid))
+    return replace(state, plan=placement, plan_id=f"{acquire.hash}/{revision}",
+                   timers=tuple(item for item in state.timers if item[1] not in due))
+
+
+def _holdings(spec: ClusterSpec, members: Mapping[str, Report]) -> Placement:
+    """What the members report they hold, as a placement (a group two report is the earlier one's in its list)."""
+    held: Dict[str, List[str]] = {}
+    for node, report in members.items():
+        for group in report.holds:
+            held.setdefault(group, []).append(node)
+    for group, nodes in held.items():
+        if not spec.group(group).concurrent and len(nodes) > 1:
+            held[group] = [min(nodes, key=spec.group(group).nodes.index)]
+    try:
+        return make_placement(spec, held)
+    except PlacementError:
+        return make_placement(spec, {})
+
+
+def _plan_in_force(spec: ClusterSpec, state: EngineState, leader: str, members: Mapping[str, Report],
+                   view_hash: str) -> Optional[Placement]:
+    if leader == state.node:
+        return state.plan if state.plan_id.split("/")[0] == view_hash else None
+    report = members.get(leader)
+    if report is None or report.plan_id.split("/")[0] != view_hash:
+        return None
+    try:
+        return make_placement(spec, {group: nodes for group, nodes in report.plan})
+    except PlacementError:
+        return None
+
+
+def _follow(spec: ClusterSpec, plan: Placement, me: str, members: Mapping[str, Report], holds: set,
+            actions: List[object], said: List[str], keep: Status) -> None:
+    gone = sorted((group for group in holds if me not in plan.nodes(group)), key=spec.group_index.__getitem__)
+    for group in gone:
+        holds.discard(group)
+        actions.append(Release(group))
+    if gone:
+        said.append(f"released {', '.join(gone)}: the plan runs them elsewhere")
+    taken, held_elsewhere = [], []
+    for group in spec.groups:
+        if me not in plan.nodes(group.name) or group.name in holds or not _may_keep(spec, keep, group.name, me):
+            continue
+        others = [node for node, report in members.items() if node != me and group.name in report.holds]
+        if others and not group.concurrent:
+            held_elsewhere.append(f"{group.name} (held by {', '.join(others)})")
+            continue
+        holds.add(group.name)
+        actions.append(Acquire(group.name))
+        taken.append(group.name)
+    if taken:
+        said.append(f"acquired {', '.join(taken)}")
+    if held_elsewhere:
+        said.append(f"waiting for the release of {', '.join(held_elsewhere)}")
+
+
+def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set) -> Tuple[Tuple[str, str, str], ...]:
+    found = []
+    for network in spec.networks:
+        for label, ifname in plan.held(me, network.name):
+            if ifname is not None and _owner(spec, label) in holds:
+                found.append((label, network.name, ifname))
+    return tuple(found)
+
+
+def _owner(spec: ClusterSpec, label: str) -> Optional[str]:
+    owners = spec.derived.get("service-owner")
+    if owners is None:
+        owners = {service: group.name for group in spec.groups for service in group.service_ips}
+        spec.derived["service-owner"] = owners
+    return owners.get(label)
+
+
+def _describe(spec: ClusterSpec, before: Placement, after: Placement) -> str:
+    moved = [f"{name} {', '.join(before.nodes(name)) or 'offline'} -> {', '.join(nodes) or 'offline'}"
+             for name, nodes in after.groups if nodes != before.nodes(name)]
+    return ", ".join(moved) if moved else "no group moves"

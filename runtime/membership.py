@@ -1,0 +1,185 @@
+"""Membership: what the nodes of a partition report, and the view and status they act on.
+
+Every beat carries the sender's *reports* (see `wire`): its own, and the
+latest it knows of every other node, so that a node learns of the nodes it
+reaches only through others (LANGUAGE.md: a node hears every live node it
+can reach through a chain of paths). A report says, for one node (its
+origin): its incarnation and a counter that grows once an interval, the
+paths it hears, its adapters whose carrier is up, whether it reaches the
+tie-breaker disk, the groups it holds, and the hash of the view it acts on.
+
+`Table` keeps the newest report of each origin and when it last grew; a
+report that has not grown for a detection time is no longer *fresh* (its
+node is dead, or cut off from this node's partition). From the fresh
+reports, `observe` works out, with the decision core's own functions:
+
+- the live nodes: the origins of the fresh reports;
+- the view: `topology.view` of the paths any of them hears (a path heard at
+  one end joins its two nodes) and of who reaches the tie-breaker;
+- which adapters are usable (`adapter_health`): an adapter is usable when
+  its carrier is up and it hears a peer on its subnet, or no live, settled
+  peer on that subnet has its carrier up (then nothing shows it at fault:
+  the peers are down, or have only just started). So a failed switch makes every adapter on it unusable,
+  a pulled cable only its own adapter, and a dead peer none;
+- the `Status` that `placement.transition` takes, nodes outside the view
+  counted as down (their partition, if any, is not this node's to judge:
+  quorum counts every node of the file either way).
+
+Pure: times are arguments, no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
+
+from runtime.failures import Down
+from runtime.paths import Path, heartbeat_paths
+from runtime.snapshot import AdapterSpec, ClusterSpec
+from runtime.topology import Status, View, status_of, view
+from runtime.wire import Dropped
+
+
+class Report(NamedTuple):
+    origin: str
+    incarnation: int
+    seq: int
+    heard: FrozenSet[str]  # path ids the origin hears
+    carriers: FrozenSet[str]  # its adapters (ifnames) whose carrier is up
+    tie: bool  # it reaches the tie-breaker disk
+    holds: Tuple[str, ...]  # the groups it runs
+    view: str  # the hash of the view it acts on ("" before it has one)
+    plan_id: str = ""  # a leader's plan: "VIEW/REVISION" ("" from a node that leads nothing)
+    plan: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # (group, nodes) for every group, file order
+    settled: bool = True  # it has listened for a whole detection time since it started
+
+
+def report_body(reports: Mapping[str, Report]) -> Dict[str, Any]:
+    """The `b` of a beat: the reports, as JSON data."""
+    return {"r": {origin: [r.incarnation, r.seq, sorted(r.heard), sorted(r.carriers), r.tie, list(r.holds), r.view,
+                           r.plan_id, [[group, list(nodes)] for group, nodes in r.plan], r.settled]
+                  for origin, r in reports.items()}}
+
+
+def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
+    """The reports of a beat's body; Dropped("malformed") for one that is not of this cluster's shape."""
+    raw = body.get("r")
+    if not isinstance(raw, dict):
+        raise Dropped("malformed", "a beat without reports")
+    found = []
+    for origin, fields in raw.items():
+        if origin not in spec.node_by_name or not isinstance(fields, list) or len(fields) != 10:
+            raise Dropped("malformed", f"a report of {origin!r}")
+        incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled = fields
+        if isinstance(incarnation, bool) or not isinstance(incarnation, int) or isinstance(seq, bool) \
+                or not isinstance(seq, int) or not isinstance(tie, bool) or not isinstance(seen, str) \
+                or not all(isinstance(item, list) and all(isinstance(x, str) for x in item)
+                           for item in (heard, carriers, holds)):
+            raise Dropped("malformed", f"a report of {origin}")
+        if any(group not in spec.group_by_name for group in holds):
+            raise Dropped("malformed", f"{origin} reports a group this cluster does not have")
+        if not isinstance(plan_id, str) or not isinstance(plan, list) or not isinstance(settled, bool):
+            raise Dropped("malformed", f"the plan in a report of {origin}")
+        placed = []
+        for item in plan:
+            if not (isinstance(item, list) and len(item) == 2 and item[0] in spec.group_by_name
+                    and isinstance(item[1], list) and all(node in spec.node_by_name for node in item[1])):
+                raise Dropped("malformed", f"the plan in a report of {origin}")
+            placed.append((item[0], tuple(item[1])))
+        found.append(Report(origin, incarnation, seq, frozenset(heard), frozenset(carriers), tie, tuple(holds), seen,
+                            plan_id, tuple(placed), settled))
+    return found
+
+
+class Table:
+    """The newest report of every origin this node knows, and when each last grew (its own included)."""
+
+    def __init__(self) -> None:
+        self.entries: Dict[str, Tuple[Report, int]] = {}
+
+    def learn(self, report: Report, now_ms: int) -> bool:
+        """Keep the report if it is newer than the one known; True if it was."""
+        known = self.entries.get(report.origin)
+        if known is not None and (report.incarnation, report.seq) <= (known[0].incarnation, known[0].seq):
+            return False
+        self.entries[report.origin] = (report, now_ms)
+        return True
+
+    def fresh(self, now_ms: int, within_ms: int) -> Dict[str, Report]:
+        """The reports that grew within `within_ms`."""
+        return {origin: report for origin, (report, at) in self.entries.items() if now_ms - at < within_ms}
+
+
+def all_paths(spec: ClusterSpec) -> Mapping[str, Path]:
+    """Every heartbeat path of the cluster by id."""
+    found = spec.derived.get("paths-by-id")
+    if found is None:
+        found = {path.id: path for node in spec.node_names for path in heartbeat_paths(spec, node)}
+        spec.derived["paths-by-id"] = found
+    return found
+
+
+class Observed(NamedTuple):
+    view: View
+    status: Status
+    hash: str  # the same on every node that observes the same thing
+
+
+def observe(spec: ClusterSpec, reports: Mapping[str, Report]) -> Observed:
+    """What the fresh reports say (see the module docstring)."""
+    paths = all_paths(spec)
+    live = frozenset(reports)
+    heard = {paths[path_id] for report in reports.values() for path_id in report.heard if path_id in paths}
+    tie_reach = [origin for origin, report in reports.items() if report.tie]
+    seen = view(spec, live, heard, tie_reach)
+    usable = adapter_health(spec, reports)
+    unusable = frozenset(adapter.key for adapter in spec.adapters
+                         if adapter.node in live and adapter not in usable.get((adapter.node, adapter.network), ()))
+    down = Down(failed=frozenset(), nodes=frozenset(spec.node_names) - live, adapters=unusable,
+                switches=frozenset(), links=frozenset(), linkends=frozenset())
+    status = status_of(spec, seen, down, usable)
+    digest = hashlib.sha256(json.dumps([seen.partitions, seen.runnable, sorted(unusable)], sort_keys=True)
+                            .encode("utf-8")).hexdigest()[:16]
+    return Observed(seen, status, digest)
+
+
+def adapter_health(spec: ClusterSpec, reports: Mapping[str, Report]) -> Dict[Tuple[str, str], Tuple[AdapterSpec, ...]]:
+    """(node, network) -> its usable adapters, file order, for the live nodes (see the module docstring)."""
+    paths = all_paths(spec)
+    hearing = set()  # (node, ifname) that hear a peer on some path
+    for origin, report in reports.items():
+        for path_id in report.heard:
+            path = paths.get(path_id)
+            if path is not None and path.medium.kind == "subnet":
+                end = path.end_of(origin)
+                if end.node == origin and end.adapter is not None:
+                    hearing.add((origin, end.adapter.ifname))
+    usable: Dict[Tuple[str, str], List[AdapterSpec]] = {}
+    for adapter in spec.adapters:
+        report = reports.get(adapter.node)
+        if report is None or adapter.ifname not in report.carriers:
+            continue
+        if adapter.key not in hearing and _a_live_peer_with_carrier(spec, reports, adapter):
+            continue
+        usable.setdefault((adapter.node, adapter.network), []).append(adapter)
+    return {key: tuple(items) for key, items in usable.items()}
+
+
+def _a_live_peer_with_carrier(spec: ClusterSpec, reports: Mapping[str, Report], adapter: AdapterSpec) -> bool:
+    """A peer on the adapter's subnet that is live, settled (a node still listening after its start hears
+    nobody yet, which shows nothing), and has carrier."""
+    for other in spec.adapters:
+        if other.network == adapter.network and other.subnet == adapter.subnet and other.node != adapter.node:
+            report = reports.get(other.node)
+            if report is not None and report.settled and other.ifname in report.carriers:
+                return True
+    return False
+
+
+def own_report(previous: Optional[Report], node: str, incarnation: int, heard: FrozenSet[str],
+               carriers: FrozenSet[str], tie: bool, holds: Tuple[str, ...], seen: str, plan_id: str = "",
+               plan: Tuple[Tuple[str, Tuple[str, ...]], ...] = (), settled: bool = True) -> Report:
+    """This node's report for the next interval: the counter grows by one."""
+    seq = previous.seq + 1 if previous is not None and previous.incarnation == incarnation else 0
+    return Report(node, incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled)

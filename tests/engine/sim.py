@@ -1,0 +1,154 @@
+"""Several node engines in one process, on an ideal network, tick by tick: `decide` tested as the nodes run it.
+
+Each tick is one heartbeat interval. Every live node makes its report (the
+paths its `Detector` hears, its carriers, whether it reaches the
+tie-breaker, what it holds, its view hash and, if it leads, its plan), then
+sends a beat on every path of its own whose both ends work under the
+failures; a beat carries the sender's fresh reports, as on the wire. Then
+every node decides, with the same `Observation` the daemon gives it, and its
+actions are recorded, as the daemon's recording executors would. Failures
+are the verifier's component names; `node:N` kills N's daemon too (what it
+held is gone with it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from runtime.detector import Detector
+from runtime.engine import Acquire, Addresses, EngineState, Observation, Release, decide
+from runtime.failures import expand
+from runtime.membership import Report, Table, own_report
+from runtime.paths import end_works, heartbeat_paths
+from runtime.sets import DisjointSets
+
+
+@dataclass
+class NodeSim:
+    name: str
+    incarnation: int
+    started_ms: int
+    detector: Detector
+    state: EngineState
+    table: Table = field(default_factory=Table)
+    report: Report | None = None
+    view: str = ""
+    reasons: list = field(default_factory=list)
+
+
+class Sim:
+    def __init__(self, spec, start: bool = True):
+        self.spec = spec
+        self.now = 0
+        self.failed: set[str] = set()
+        self.nodes: dict[str, NodeSim] = {}
+        self.interval = spec.heartbeat.interval_ms
+        self.detection = spec.heartbeat.interval_ms * spec.heartbeat.miss_limit
+        self.violations: list[str] = []
+        self.incarnations = 0
+        if start:
+            for node in spec.node_names:
+                self.start(node)
+
+    # ------------------------------------------------------------ the world
+
+    def start(self, node: str) -> None:
+        self.incarnations += 1
+        self.nodes[node] = NodeSim(node, self.incarnations, self.now, Detector(self.spec, node, self.now),
+                                   EngineState(node))
+
+    def fail(self, *components: str) -> None:
+        self.failed.update(components)
+        for node in expand(self.spec, components).nodes:
+            self.nodes.pop(node, None)  # the daemon dies with its node
+
+    def recover(self, *components: str) -> None:
+        self.failed.difference_update(components)
+        down = expand(self.spec, self.failed)
+        for node in self.spec.node_names:
+            if down.node_up(node) and node not in self.nodes:
+                self.start(node)
+
+    def run(self, ticks: int) -> None:
+        for _ in range(ticks):
+            self.tick()
+
+    def settle(self, most: int = 300) -> None:
+        """Tick until nothing has changed for two detection times (reports travel a hop a tick, so a long
+        chain of nodes takes longer to agree), at most `most` ticks."""
+        quiet, needed = 0, 2 * self.spec.heartbeat.miss_limit + 2
+        for _ in range(most):
+            before = self._progress()
+            self.tick()
+            after = self._progress()
+            quiet = quiet + 1 if after == before else 0
+            if quiet >= needed:
+                return
+
+    def _progress(self) -> dict:
+        return {name: (sim.state.holds, sim.state.plan_id, sim.view, sim.reasons[-1] if sim.reasons else "")
+                for name, sim in self.nodes.items()}
+
+    def tick(self) -> None:
+        self.now += self.interval
+        spec, down = self.spec, expand(self.spec, self.failed)
+        for sim in self.nodes.values():
+            for adapter in spec.adapters_by_node[sim.name]:
+                sim.detector.carrier(adapter.ifname, down.usable(adapter))
+            tie = spec.heartbeat.tie_breaker
+            reaches = tie is not None and sim.name in spec.link(tie).nodes and down.link_up(tie) \
+                and down.connected(sim.name, tie)
+            state = sim.state
+            sim.report = own_report(sim.report, sim.name, sim.incarnation, sim.detector.heard(self.now),
+                                    sim.detector.carriers(), reaches, tuple(sorted(state.holds)), sim.view,
+                                    state.plan_id, state.plan.groups if state.plan is not None else (),
+                                    sim.detector.settled(self.now))
+            sim.table.learn(sim.report, self.now)
+        outgoing = {name: sim.table.fresh(self.now, self.detection) for name, sim in self.nodes.items()}
+        for name, sim in self.nodes.items():
+            for path in heartbeat_paths(spec, name):
+                peer = path.peer_of(name).node
+                if peer in self.nodes and all(end_works(down, path.medium, end) for end in (path.first, path.second)):
+                    self.nodes[peer].detector.beat(path.id, self.now)
+                    for report in outgoing[name].values():
+                        self.nodes[peer].table.learn(report, self.now)
+        for sim in self.nodes.values():
+            observation = Observation(self.now, sim.table.fresh(self.now, self.detection),
+                                      sim.table.fresh(self.now, self.detection - self.interval),
+                                      sim.detector.settled(self.now))
+            sim.state, decision = decide(spec, sim.state, observation)
+            sim.view = decision.view_hash
+            sim.reasons.append(decision.reason)
+            for action in decision.actions:
+                assert isinstance(action, (Acquire, Release, Addresses)) or type(action).__name__ == "Announce"
+        self._check()
+
+    # ------------------------------------------------------------ what a test asks
+
+    def holders(self, group: str) -> list[str]:
+        return [name for name, sim in self.nodes.items() if group in sim.state.holds]
+
+    def placement(self) -> dict[str, tuple[str, ...]]:
+        return {group.name: tuple(node for node in group.nodes if node in self.holders(group.name))
+                for group in self.spec.groups}
+
+    def addresses(self, node: str) -> dict[str, str]:
+        return {label: ifname for label, _, ifname in self.nodes[node].state.addresses} if node in self.nodes else {}
+
+    def _check(self) -> None:
+        """No group on two nodes that can hear each other, nor on both sides of a partition under quorum."""
+        spec, down = self.spec, expand(self.spec, self.failed)
+        names = list(spec.node_names)
+        sets = DisjointSets(len(names))
+        for name in self.nodes:
+            for path in heartbeat_paths(spec, name):
+                if path.peer_of(name).node in self.nodes and \
+                        all(end_works(down, path.medium, end) for end in (path.first, path.second)):
+                    sets.union(names.index(name), names.index(path.peer_of(name).node))
+        for group in spec.groups:
+            if group.concurrent:
+                continue
+            holders = self.holders(group.name)
+            sides = {sets.find(names.index(node)) for node in holders}
+            if len(holders) > 1 and (len(sides) < len(holders) or spec.heartbeat.quorum == "majority"):
+                self.violations.append(f"t={self.now}: {group.name} held by {', '.join(holders)}")

@@ -1,0 +1,116 @@
+"""Membership against the verifier: what the nodes of a partition would report under a set of failures, observed,
+is what `assess` says of that failure set for that partition.
+
+For each failure set of the examples (every single failure and random pairs and triples), the reports
+are made as the nodes would make them: a node that is up reports the paths it would hear (both ends
+working), its adapters with carrier (a failed adapter, or one on a failed switch, has none: a dead switch
+drops its ports' links, and that is how the lab fails one), and whether it reaches the tie-breaker. Each
+partition `assess` finds observes only its own members' reports. Then the partition, whether it may run
+groups, and the usable adapters of its nodes must be the verifier's.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from runtime.failures import all_components, expand
+from runtime.membership import Report, Table, adapter_health, observe, reports_in, report_body
+from runtime.paths import alive_paths
+from runtime.topology import assess
+from runtime.wire import Dropped
+from tests.runtime.helpers import spec
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = sorted((ROOT / "examples").glob("*.ha")) + sorted((ROOT / "tests" / "smt" / "clusters").glob("*.ha"))
+
+
+def ideal_reports(cluster, failed) -> dict[str, Report]:
+    down = expand(cluster, failed)
+    heard: dict[str, set] = {node: set() for node in cluster.node_names}
+    for path in alive_paths(cluster, down):
+        for node in path.nodes:
+            heard[node].add(path.id)
+    tie = cluster.heartbeat.tie_breaker
+    reports = {}
+    for node in cluster.node_names:
+        if not down.node_up(node):
+            continue
+        carriers = {a.ifname for a in cluster.adapters_by_node[node] if down.usable(a)}
+        reaches = (tie is not None and down.link_up(tie) and node in cluster.link(tie).nodes
+                   and down.connected(node, tie))
+        reports[node] = Report(node, 1, 0, frozenset(heard[node]), frozenset(carriers), reaches, (), "")
+    return reports
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)
+def test_a_partition_observes_what_assess_says(path):
+    cluster = spec(path.read_text())
+    components = all_components(cluster)
+    rng = random.Random(path.name)
+    sets = [()] + [(c,) for c in components] + [tuple(rng.sample(components, min(k, len(components))))
+                                                for k in (2, 3) for _ in range(20)]
+    for failed in sets:
+        expected = assess(cluster, failed)
+        reports = ideal_reports(cluster, failed)
+        for partition in expected.partitions:
+            seen = observe(cluster, {node: reports[node] for node in partition})
+            assert seen.view.partitions == (partition,), failed
+            assert seen.view.may_run(partition) == expected.may_run(partition), failed
+            for node in partition:
+                for network in {a.network for a in cluster.adapters_by_node[node]}:
+                    assert [a.ifname for a in seen.status.usable_adapters(node, network)] == \
+                        [a.ifname for a in expected.usable_adapters(node, network)], (failed, node, network)
+
+
+def test_the_same_observations_give_the_same_hash_on_every_node():
+    cluster = spec((ROOT / "examples" / "three_node_quorum.ha").read_text())
+    reports = ideal_reports(cluster, ())
+    backwards = dict(reversed(list(reports.items())))
+    assert observe(cluster, reports).hash == observe(cluster, backwards).hash
+    assert observe(cluster, reports).hash != observe(cluster, ideal_reports(cluster, ("node:wh3",))).hash
+
+
+def test_a_report_is_fresh_while_it_grows():
+    table = Table()
+    report = Report("alpha", 1, 0, frozenset(), frozenset(), False, (), "")
+    assert table.learn(report, 1000)
+    assert not table.learn(report, 1500), "the same report again is no news"
+    assert table.fresh(5999, 5000) and not table.fresh(6000, 5000)
+    assert table.learn(report._replace(seq=1), 6500) and table.fresh(7000, 5000)
+    assert not table.learn(report._replace(incarnation=0, seq=9), 7000), "an older incarnation"
+
+
+def test_reports_travel_in_a_beat_and_bad_ones_are_dropped():
+    cluster = spec((ROOT / "examples" / "two_node_replace.ha").read_text())
+    report = Report("alpha", 3, 9, frozenset({"x"}), frozenset({"en0"}), False, ("ledger",), "abc", "abc/0",
+                    (("ledger", ("alpha",)), ("gateway", ())))
+    assert reports_in(cluster, report_body({"alpha": report})) == [report]
+    for body in ({}, {"r": []}, {"r": {"nobody": [1, 1, [], [], False, [], "", "", [], True]}},
+                 {"r": {"alpha": [1, 1, [], [], False, ["no_such_group"], "", "", [], True]}},
+                 {"r": {"alpha": [True, 1, [], [], False, [], "", "", [], True]}},
+                 {"r": {"alpha": [1, 1, [], [], False, [], "", "", [["ledger", ["nobody"]]], True]}},
+                 {"r": {"alpha": [1, 1, [], [], False, [], "", "", [], "yes"]}},
+                 {"r": {"alpha": [1, 1, [], [], False, [], ""]}}):
+        with pytest.raises(Dropped):
+            reports_in(cluster, body)
+
+
+def test_an_adapter_whose_peers_are_down_stays_usable():
+    """bravo dead: alpha hears nobody on its adapters, but nothing shows them at fault."""
+    cluster = spec((ROOT / "examples" / "two_node_replace.ha").read_text())
+    reports = ideal_reports(cluster, ("node:bravo",))
+    assert [a.ifname for a in adapter_health(cluster, reports)[("alpha", "net_ether_01")]] == ["en0", "en1"]
+
+
+def test_a_switch_that_hangs_is_seen_by_the_silence_of_a_live_peer():
+    """A switch that stops forwarding but keeps its ports' links up: the adapters on it have carrier and
+    hear nothing while their peer is alive and has carrier too, so both are unusable, as the verifier says."""
+    cluster = spec((ROOT / "examples" / "two_node_replace.ha").read_text())
+    reports = ideal_reports(cluster, ("switch:sw1",))
+    hung = {node: report._replace(carriers=report.carriers | {"en0"}) for node, report in reports.items()}
+    usable = adapter_health(cluster, hung)
+    assert [a.ifname for a in usable[("alpha", "net_ether_01")]] == ["en1"]
+    assert [a.ifname for a in usable[("bravo", "net_ether_01")]] == ["en1"]

@@ -79,6 +79,7 @@ class Daemon:
         self.stopping = False
         self.tie_ok = False
         self.last_logged = ""
+        self.drops_logged = 0
         try:
             self.udp = UdpTransport(spec, node, port)
             self.disks: Dict[str, DiskTransport] = {}
@@ -96,6 +97,7 @@ class Daemon:
         for link, stream in self.streams.items():
             self.selector.register(stream.fd, selectors.EVENT_READ, ("stream", link))
         self.netlink = self._netlink()
+        self._ignore_dead_links()
         for found in self.actuator.clean():
             self.log({"event": "clean", "found": found})
 
@@ -123,6 +125,19 @@ class Daemon:
         except Exception:  # no netlink here: carriers are read from /sys each interval instead
             return None
         return ipr
+
+    def _ignore_dead_links(self) -> None:
+        """Routes through an adapter without carrier are not used (Linux's ignore_routes_with_linkdown), so
+        that when a service address moves to another adapter of the node, the replies follow it instead of
+        leaving by the subnet route of the dead one."""
+        for adapter in self.spec.adapters_by_node[self.node]:
+            family = "ipv4" if adapter.version == 4 else "ipv6"
+            try:
+                with open(f"/proc/sys/net/{family}/conf/{adapter.ifname}/ignore_routes_with_linkdown", "w") as knob:
+                    knob.write("1")
+            except OSError as exc:
+                self.log({"event": "warning", "text": f"cannot set ignore_routes_with_linkdown on "
+                                                      f"{adapter.ifname}: {exc.strerror}"})
 
     def _read_carriers(self) -> None:
         for adapter in self.spec.adapters_by_node[self.node]:
@@ -157,7 +172,7 @@ class Daemon:
                 raise Dropped("foreign", f"a {message.kind} from {message.sender}")
             path = self.udp.path_of(message.path or "", via_udp) if via_udp is not None else channel
             if not path:
-                raise Dropped("foreign", f"a beat from {message.path} on {via_udp}, which share no subnet")
+                return  # a broadcast of another subnet that the switches carried here: no path, not a drop
             self.freshness.check(message, path)
             reports = reports_in(self.spec, message.body)
         except Dropped as exc:
@@ -210,6 +225,11 @@ class Daemon:
                 errors += self.actuator.apply(action.held)
             elif isinstance(action, Announce):
                 self.actuator.announce(action.labels)
+        if self.drops.total != self.drops_logged:  # forged or replayed traffic: said, at most once an interval
+            self.drops_logged = self.drops.total
+            self.log({"event": "drops", "drops": dict(self.drops.counts)})
+        for event in decision.events:
+            self.log({"event": event.kind, "details": event.to_json(), "text": event.describe()})
         if decision.actions or errors or decision.reason != self.last_logged:
             self.last_logged = decision.reason
             self.log({"event": "decision", "reason": decision.reason, "view": decision.view_hash,

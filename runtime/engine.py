@@ -49,8 +49,8 @@ from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
 from runtime.membership import Observed, Report, observe
-from runtime.placement import Move, Placement, PlacementError, apply_moves, fallback_moves, make_placement, \
-    transition
+from runtime.placement import OFFLINE, Event, Move, Placement, PlacementError, apply_moves, events, fallback_moves, \
+    make_placement, transition
 from runtime.snapshot import ClusterSpec
 from runtime.topology import Status, can_host_now
 
@@ -99,6 +99,7 @@ class Decision(NamedTuple):
     actions: Tuple[object, ...]
     reason: str
     view_hash: str  # what this node's next report says it acts on
+    events: Tuple[Event, ...] = ()  # what the new plan means (node_down, network_down, rg_move, ...)
 
 
 def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> Tuple[EngineState, Decision]:
@@ -122,6 +123,8 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
         said.append(f"{', '.join(sorted(set(partition) - set(state.partition)))} joined: announced the addresses again")
 
     members = {node: observation.acquire[node] for node in partition if node in observation.acquire}
+    previous_plan, previous_plan_id, previous_agreed = state.plan, state.plan_id, state.agreed
+    happened: Tuple[Event, ...] = ()
     waiting = [node for node, report in members.items() if node != me and report.view != acquire.hash]
     state = replace(state, partition=partition)
     if not observation.settled:
@@ -136,8 +139,12 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
         if plan is None:
             said.append(f"waiting for the plan of {leader} for view {acquire.hash}")
         else:
+            plan_id = state.plan_id if leader == me else members[leader].plan_id
+            if plan_id != previous_plan_id:
+                happened = events(spec, previous_plan or OFFLINE, plan,
+                                  previous_agreed if previous_agreed is not None else acquire.status, acquire.status)
             if leader != me:  # followed, so that this node can lead from it if it must
-                state = replace(state, plan=plan, plan_id=members[leader].plan_id, timers=())
+                state = replace(state, plan=plan, plan_id=plan_id, timers=())
             state = replace(state, agreed=acquire.status, agreed_hash=acquire.hash)
             _follow(spec, plan, me, members, holds, actions, said, keep.status)
             addresses = _addresses(spec, plan, me, holds)
@@ -150,7 +157,7 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
         state = replace(state, addresses=addresses)
     state = replace(state, holds=frozenset(holds))
     reason = "; ".join(said) if said else f"view {acquire.hash}: nothing to change"
-    return state, Decision(tuple(actions), reason, acquire.hash)
+    return state, Decision(tuple(actions), reason, acquire.hash, happened)
 
 
 def _may_keep(spec: ClusterSpec, status: Status, group: str, me: str) -> bool:

@@ -131,13 +131,26 @@ class DiskTransport:
         self.seen: Dict[int, bytes] = {}
         self.fd = os.open(device, os.O_RDWR)
 
+    def reachable(self) -> bool:
+        """Whether the device is still there under its path: an open descriptor keeps working when the path
+        is cut (a lab repoints it; a multipath device goes away), so each beat looks again."""
+        try:
+            here, held = os.stat(self.device), os.fstat(self.fd)
+        except OSError:
+            return False
+        return (here.st_dev, here.st_ino) == (held.st_dev, held.st_ino)
+
     def write(self, data: bytes) -> None:
+        if not self.reachable():
+            raise OSError(f"{self.device} is not reachable")
         if len(data) + 4 > SLOT:
             raise ValueError(f"a message of {len(data)} bytes does not fit a disk slot of {SLOT}")
         block = struct.pack(">I", len(data)) + data
         os.pwrite(self.fd, block + bytes(SLOT - len(block)), self.slot * SLOT)
 
     def read(self) -> List[Received]:
+        if not self.reachable():
+            return []
         found = []
         for number, peer in enumerate(self.link.nodes):
             if peer == self.node or peer not in self.path_of:

@@ -34,6 +34,7 @@ class NodeSim:
     report: Report | None = None
     view: str = ""
     reasons: list = field(default_factory=list)
+    events: list = field(default_factory=list)  # what each decision's new plan meant, described
 
 
 class Sim:
@@ -119,6 +120,7 @@ class Sim:
             sim.state, decision = decide(spec, sim.state, observation)
             sim.view = decision.view_hash
             sim.reasons.append(decision.reason)
+            sim.events.extend(event.describe() for event in decision.events)
             for action in decision.actions:
                 assert isinstance(action, (Acquire, Release, Addresses)) or type(action).__name__ == "Announce"
         self._check()

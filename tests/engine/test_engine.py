@@ -148,3 +148,20 @@ def test_where_the_nodes_put_the_groups_is_what_the_verifier_predicts(path):
             continue
         possible = [groups(placement) for placement in placements(cluster, start, failed)]
         assert sim.placement() in possible, (failed, sim.placement(), possible)
+
+
+def test_the_events_of_a_takeover_are_raised_by_the_survivor():
+    sim = started(TWO)
+    sim.nodes["bravo"].events.clear()
+    sim.fail("node:alpha")
+    sim.settle()
+    assert sim.nodes["bravo"].events == ["node_down alpha", "rg_move ledger alpha -> bravo"]
+
+
+def test_an_ip_network_cut_with_the_serial_line_alive_is_network_down_not_node_down():
+    sim = started(TWO)
+    sim.nodes["alpha"].events.clear()
+    sim.fail("switch:sw1", "switch:sw2")
+    sim.settle()
+    raised = sim.nodes["alpha"].events
+    assert "network_down net_ether_01 on alpha" in raised and not any("node_down" in event for event in raised)

@@ -48,3 +48,22 @@ def test_framed_messages_cross_a_pty_and_survive_garbage():
     assert near.read() == [("line:a-b", b"hello")]
     near.close()
     os.close(far_fd)
+
+
+def test_a_disk_whose_path_is_cut_is_neither_read_nor_written(tmp_path):
+    device = tmp_path / "hb"
+    device.write_bytes(bytes(3 * SLOT))
+    a, b = DiskTransport(DISK, "a", "hb", str(device)), DiskTransport(DISK, "b", "hb", str(device))
+    a.write(b"one")
+    moved = tmp_path / "hb.cut"
+    device.rename(moved)  # what a lab does to cut a node's connection
+    assert not b.reachable() and b.read() == []
+    try:
+        a.write(b"two")
+        raise AssertionError("a write to a cut disk must fail")
+    except OSError:
+        pass
+    moved.rename(device)  # healed: the same file again
+    assert b.read() == [("hb:a-b", b"one")]
+    a.close()
+    b.close()

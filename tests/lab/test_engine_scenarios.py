@@ -1,0 +1,250 @@
+"""The node engine on real namespaces: the compiled bundle's daemon on every node of a lab, failed for real.
+
+Every scenario watches, from the first start to the end, which node namespaces hold each service address
+(polling every 50 ms) and fails if an address is ever on two nodes that can hear each other, or (under
+`quorum = majority`) on two nodes at all; and it asks the client namespace what answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from halang.compile import compile_source
+from halang.diagnostics import SourceText
+from halang.model.spec import cluster_spec
+from halang.verify import load
+from runtime.placement import place, startup_placement
+from runtime.topology import assess
+from tests.lab.conftest import THREE_NODE, TWO_NODE
+
+pytestmark = pytest.mark.root
+
+
+class Cluster:
+    """A lab with the engine running on its nodes, and a watcher of who holds which service address."""
+
+    def __init__(self, lab, path: Path, tmp: Path):
+        self.lab = lab
+        model, _, _ = load(SourceText(path.read_text(), str(path)))
+        self.spec = cluster_spec(model)
+        result = compile_source(SourceText(path.read_text(), str(path)), tmp / "out", faults=0)
+        assert result.bundle is not None, [f.message for f in result.report.errors]
+        self.bundle = str(result.bundle)
+        self.key = tmp / "cluster.key"
+        self.key.write_bytes(os.urandom(32))
+        self.tmp = tmp
+        self.engines: dict[str, subprocess.Popen] = {}
+        self.services = {service.name: service.address for service in self.spec.service_by_name.values()}
+        self.violations: list[str] = []
+        self.seen: list[tuple[float, dict]] = []
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self, *nodes: str) -> None:
+        for node in nodes or self.spec.node_names:
+            state = self.tmp / "state" / node
+            self.engines[node] = self.lab.spawn(node, [sys.executable, self.bundle, "run", "--node", node,
+                                                       "--state-dir", str(state), "--key-file", str(self.key),
+                                                       *self.lab.device_args(node)],
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if not self._watcher.is_alive():
+            self._watcher.start()
+
+    def kill(self, node: str) -> None:
+        """The daemon dies at once, as in a crash (the node's addresses stay where they are)."""
+        self.engines[node].send_signal(signal.SIGKILL)
+        self.engines[node].wait(timeout=10)
+
+    def stop_all(self) -> None:
+        self._stop.set()
+        for process in self.engines.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.engines.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self._watcher.is_alive():
+            self._watcher.join(timeout=5)
+
+    def holders(self) -> dict[str, list[str]]:
+        """Service label -> the nodes whose namespace has its address now."""
+        found: dict[str, list[str]] = {label: [] for label in self.services}
+        for node in self.spec.node_names:
+            done = self.lab.exec(self.lab.netns(node), ["ip", "-j", "addr", "show"], timeout=5)
+            if done.returncode:
+                continue
+            addresses = {item["local"] for link in json.loads(done.stdout or "[]") for item in link.get("addr_info", ())}
+            for label, address in self.services.items():
+                if address in addresses:
+                    found[label].append(node)
+        return found
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            holders = self.holders()
+            now = time.monotonic()
+            self.seen.append((now, holders))
+            status = assess(self.spec, self.lab.failed)
+            side = {node: number for number, part in enumerate(status.partitions) for node in part}
+            for label, nodes in holders.items():
+                live = [node for node in nodes if node in self.engines and self.engines[node].poll() is None]
+                if len(live) < 2:
+                    continue
+                if self.spec.heartbeat.quorum == "majority" or len({side.get(node) for node in live}) < len(live):
+                    self.violations.append(f"{label} on {', '.join(live)} with {list(self.lab.failed)} failed")
+            time.sleep(0.05)
+
+    def running_holders(self) -> dict[str, list[str]]:
+        """`holders`, on the nodes whose daemon runs (a node whose daemon was killed with it is dead: what its
+        namespace still has, nobody can reach)."""
+        alive = {node for node, process in self.engines.items() if process.poll() is None}
+        return {label: [node for node in nodes if node in alive] for label, nodes in self.holders().items()}
+
+    def wait_for(self, expected: dict[str, list[str]], within: float) -> dict[str, list[str]]:
+        deadline = time.monotonic() + within
+        holders = self.running_holders()
+        while holders != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+            holders = self.running_holders()
+        return holders
+
+    def expected(self, placement) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {label: [] for label in self.services}
+        for name, nodes in placement.groups:
+            for label in self.spec.group(name).service_ips:
+                found[label] = list(nodes)
+        return found
+
+    def answers(self, label: str, network: str) -> bool:
+        client = self.lab.client(network)
+        return self.lab.ping(client.netns, self.services[label], wait=1.0)
+
+    def log(self, node: str) -> list[dict]:
+        path = self.tmp / "state" / node / "events.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    @property
+    def detection_s(self) -> float:
+        return self.spec.heartbeat.interval_ms * self.spec.heartbeat.miss_limit / 1000
+
+
+@pytest.fixture
+def running(lab_factory, tmp_path):
+    made = []
+
+    def make(path: Path) -> Cluster:
+        cluster = Cluster(lab_factory(path), path, tmp_path)
+        made.append(cluster)
+        cluster.start()
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.stop_all()
+
+
+def settled(cluster: Cluster) -> dict[str, list[str]]:
+    """Startup: every group where the startup placement puts it."""
+    expected = cluster.expected(startup_placement(cluster.spec))
+    holders = cluster.wait_for(expected, within=3 * cluster.detection_s + 5)
+    assert holders == expected
+    return holders
+
+
+def test_startup_puts_every_address_where_the_placement_says(running):
+    cluster = running(TWO_NODE)
+    settled(cluster)
+    assert cluster.answers("ledger_svc", "net_ether_01") and cluster.answers("gateway_svc", "net_ether_01")
+    assert not cluster.violations
+
+
+def test_node_death_moves_the_address_to_the_next_node(running):
+    cluster = running(TWO_NODE)
+    settled(cluster)
+    cluster.kill("alpha")
+    cluster.lab.fail("node:alpha")
+    expected = cluster.expected(place(cluster.spec, ["node:alpha"]))
+    assert cluster.wait_for(expected, within=cluster.detection_s + 3) == expected
+    assert cluster.answers("ledger_svc", "net_ether_01")
+    assert not cluster.violations, cluster.violations
+    assert any(record.get("event") == "node_down" for record in cluster.log("bravo"))
+
+
+def test_an_adapter_failure_swaps_the_address_and_moves_no_group(running):
+    cluster = running(TWO_NODE)
+    settled(cluster)
+    cluster.lab.fail("adapter:alpha/en0")
+    time.sleep(cluster.detection_s + 2)
+    assert cluster.holders() == cluster.expected(place(cluster.spec, ["adapter:alpha/en0"]))
+    assert cluster.answers("ledger_svc", "net_ether_01")
+    assert not cluster.violations, cluster.violations
+
+
+def test_the_ip_network_cut_with_the_serial_line_alive_takes_nothing_over(running):
+    cluster = running(TWO_NODE)
+    settled(cluster)
+    cluster.lab.fail("switch:sw1", "switch:sw2")
+    time.sleep(2 * cluster.detection_s + 2)
+    assert not cluster.violations, cluster.violations
+    logged = [record["event"] for node in ("alpha", "bravo") for record in cluster.log(node)]
+    assert "network_down" in logged and "node_down" not in logged
+
+
+def test_a_node_cut_off_from_the_majority_releases_and_the_majority_takes_over(running):
+    cluster = running(THREE_NODE)
+    settled(cluster)
+    cut = [f"adapter:wh1/{adapter.ifname}" for adapter in cluster.spec.adapters_by_node["wh1"]]
+    cut += [f"linkend:wh1/{link.name}" for link in cluster.spec.links if link.disk and "wh1" in link.nodes]
+    cut += [f"link:{link.name}" for link in cluster.spec.links if not link.disk and "wh1" in link.nodes]
+    cluster.lab.fail(*cut)
+    expected = cluster.expected(place(cluster.spec, cut))
+    assert cluster.wait_for(expected, within=2 * cluster.detection_s + 3) == expected
+    assert not cluster.violations, cluster.violations
+
+
+def test_a_daemon_restarted_on_the_owner_leaves_no_double_owner(running):
+    cluster = running(TWO_NODE)
+    before = settled(cluster)
+    cluster.kill("alpha")
+    cluster.start("alpha")
+    time.sleep(2 * cluster.detection_s + 2)
+    holders = cluster.holders()
+    assert all(len(nodes) <= 1 for nodes in holders.values()), holders
+    assert set(holders["gateway_svc"]) == set(before["gateway_svc"])
+    assert not cluster.violations, cluster.violations
+
+
+def test_forged_and_replayed_heartbeats_are_counted_and_change_nothing(running):
+    cluster = running(TWO_NODE)
+    before = settled(cluster)
+    client = cluster.lab.client("net_ether_01")
+    port = cluster.spec.heartbeat.port
+    rogue = (
+        "import socket, time\n"
+        "r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        f"r.bind(('', {port})); r.settimeout(5); real = r.recv(65536)\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)\n"
+        "for i in range(20):\n"
+        f"    s.sendto(b'HLG1' + bytes(60), ('10.10.1.255', {port}))\n"
+        f"    s.sendto(real[:-1] + bytes([real[-1] ^ 1]), ('10.10.1.255', {port}))\n"
+        f"    s.sendto(real, ('10.10.1.255', {port}))\n"
+        "    time.sleep(0.02)\n")
+    done = cluster.lab.exec(client.netns, [sys.executable, "-c", rogue], timeout=30)
+    assert done.returncode == 0, done.stderr
+    time.sleep(1)
+    drops = [record["drops"] for node in ("alpha", "bravo") for record in cluster.log(node) if "drops" in record]
+    assert drops and (max(d["forged"] for d in drops) > 0 or max(d["malformed"] for d in drops) > 0)
+    assert max(d["replayed"] for d in drops) > 0
+    assert cluster.holders() == before
+    assert not cluster.violations, cluster.violations

@@ -34,6 +34,7 @@ counts as offline: the node is down, Pacemaker only cannot prove it.
 from __future__ import annotations
 
 import itertools
+import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,12 +49,17 @@ from tests.export.crm import Simulator, placement, unclean_nodes
 RULES = ("dependencies", "least_loaded", "bring_offline", "quorum", "home_node", "capacity")
 
 
-def sequences(nodes: list[str]) -> list[tuple[tuple[str, tuple[str, ...]], ...]]:
-    """Each a tuple of steps (verb, nodes)."""
+def sequences(nodes: list[str], ordered_pairs: int | None = None,
+              seed: int = 0) -> list[tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Each a tuple of steps (verb, nodes). `ordered_pairs` limits the pairs failing one after the other to that
+    many, drawn with `seed` (None: every one)."""
     found = []
     for node in nodes:
         found.append((("fail", (node,)), ("recover", (node,))))
-    for first, second in itertools.permutations(nodes, 2):
+    pairs = list(itertools.permutations(nodes, 2))
+    if ordered_pairs is not None and ordered_pairs < len(pairs):
+        pairs = random.Random(seed).sample(pairs, ordered_pairs)
+    for first, second in pairs:
         found.append((("fail", (first,)), ("fail", (second,)), ("recover", (first,)), ("recover", (second,))))
     for first, second in itertools.combinations(nodes, 2):
         found.append((("fail", (first, second)), ("recover", (first,)), ("recover", (second,))))
@@ -104,8 +110,9 @@ def static_exclusions(cluster: Cluster) -> dict[str, str]:
     return out
 
 
-def compare(cluster: Cluster, source, workdir: Path) -> Comparison:
-    """Replay every sequence on both sides; a difference outside the rules is listed in `differences`."""
+def compare(cluster: Cluster, source, workdir: Path, ordered_pairs: int | None = None, seed: int = 0) -> Comparison:
+    """Replay the sequences on both sides; a difference outside the rules is listed in `differences`. A prefix
+    several sequences share is simulated once."""
     export = export_pacemaker(cluster, source)
     spec = cluster_spec(cluster)
     result = Comparison()
@@ -116,7 +123,8 @@ def compare(cluster: Cluster, source, workdir: Path) -> Comparison:
     static = static_exclusions(cluster)
     first = simulate(spec, [])
     _compare_step(result, "startup", first.start.placement, placement(printed), set(), static, {})
-    for steps in sequences(names):
+    saved: dict[tuple, tuple] = {}  # steps so far -> (state file, crm_simulate's XML)
+    for steps in sequences(names, ordered_pairs, seed):
         votes = Votequorum(export.files["corosync.conf"])
         halang = simulate(spec, [Action(verb, tuple(f"node:{n}" for n in nodes)) for verb, nodes in steps])
         state, live = start, set(names)
@@ -125,9 +133,12 @@ def compare(cluster: Cluster, source, workdir: Path) -> Comparison:
         for number, ((verb, nodes), after) in enumerate(zip(steps, halang.steps), start=1):
             live = live - set(nodes) if verb == "fail" else live | set(nodes)
             quorate = votes.quorate(live)
-            state, printed = simulator.run(state, fail=nodes if verb == "fail" else (),
-                                           up=nodes if verb == "recover" else (), quorum=quorate)
-            result.steps += 1
+            prefix = steps[:number]
+            if prefix not in saved:
+                saved[prefix] = simulator.run(state, fail=nodes if verb == "fail" else (),
+                                              up=nodes if verb == "recover" else (), quorum=quorate)
+                result.steps += 1
+            state, printed = saved[prefix]
             # quorum = none is no-quorum-policy=ignore: Pacemaker runs groups whatever votequorum says.
             may_run = quorate or cluster.heartbeat.quorum == "none"
             if (after.status.runnable_nodes == frozenset(live)) != may_run:
@@ -141,7 +152,7 @@ def compare(cluster: Cluster, source, workdir: Path) -> Comparison:
             if any(finding.code in ("HA501", "HA502") for finding in after.findings):
                 dropped.update((group.name, "capacity") for group in cluster.groups
                                if group.name not in dropped and (group.requires.cpu or group.requires.memory))
-            where = " then ".join(f"{verb} {'+'.join(nodes)}" for verb, nodes in steps[:number])
+            where = " then ".join(f"{verb} {'+'.join(nodes)}" for verb, nodes in prefix)
             pacemaker = placement(printed)
             gone = unclean_nodes(printed)
             pacemaker = {name: tuple(node for node in nodes if node not in gone) for name, nodes in pacemaker.items()}
@@ -161,3 +172,23 @@ def _compare_step(result: Comparison, where: str, halang, pacemaker: dict, gone:
         if tuple(sorted(nodes)) != pacemaker.get(name, ()):
             result.differences.append(f"after {where}: {name} on {', '.join(nodes) or 'nothing'} in halang, "
                                       f"on {', '.join(pacemaker.get(name, ())) or 'nothing'} in Pacemaker")
+
+
+def replay(cluster: Cluster, source, workdir: Path, steps) -> tuple[dict, dict]:
+    """One sequence on both sides, with no rule applied: where every group runs after its last step in halang
+    and in Pacemaker (group -> nodes, offline as ())."""
+    export = export_pacemaker(cluster, source)
+    spec = cluster_spec(cluster)
+    simulator = Simulator(workdir, export.files["cib.xml"])
+    names = [node.name for node in cluster.nodes]
+    state, printed = simulator.run(simulator.initial, up=names)
+    votes, live = Votequorum(export.files["corosync.conf"]), set(names)
+    for verb, nodes in steps:
+        live = live - set(nodes) if verb == "fail" else live | set(nodes)
+        state, printed = simulator.run(state, fail=nodes if verb == "fail" else (),
+                                       up=nodes if verb == "recover" else (), quorum=votes.quorate(live))
+    halang = simulate(spec, [Action(verb, tuple(f"node:{n}" for n in nodes)) for verb, nodes in steps])
+    final = (halang.steps or (halang.start,))[-1].placement
+    gone = unclean_nodes(printed)
+    pacemaker = {name: tuple(node for node in nodes if node not in gone) for name, nodes in placement(printed).items()}
+    return {name: tuple(sorted(nodes)) for name, nodes in final.groups}, pacemaker

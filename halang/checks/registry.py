@@ -30,7 +30,7 @@ PHASES = {
     "static": "a static check",
     "analysis": "the failure analysis (z3)",
     "deploy": "gathered from the nodes by `halang deploy` (not built yet: no command reports it today)",
-    "export": "reported by `halang export pacemaker`, in its EXPORT.md: what Pacemaker cannot do as the file says",
+    "export": "reported by `halang export pacemaker`, and listed in its EXPORT.md",
 }
 
 

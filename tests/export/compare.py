@@ -131,6 +131,8 @@ def compare(cluster: Cluster, source, workdir: Path, ordered_pairs: int | None =
         dropped: dict[str, str] = {}  # group -> the rule that took it out for the rest of this sequence
         before = first.start
         for number, ((verb, nodes), after) in enumerate(zip(steps, halang.steps), start=1):
+            if all(group.name in static or group.name in dropped for group in cluster.groups):
+                break  # nothing left to compare in this sequence
             live = live - set(nodes) if verb == "fail" else live | set(nodes)
             quorate = votes.quorate(live)
             prefix = steps[:number]

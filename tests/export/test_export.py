@@ -183,6 +183,15 @@ def test_a_subnet_not_every_node_is_on_is_no_link():
     assert "ring1_addr" not in export.files["corosync.conf"]
 
 
+def test_nodes_that_share_no_subnet_are_told_corosync_cannot_start():
+    text = ("cluster c {\n  node a { }\n  node b { }\n  network n0 { adapter a en0 boot 10.0.0.1/24 }\n"
+            "  network n1 { adapter b en0 boot 10.0.1.1/24 }\n"
+            '  link ser { type = rs232  a = "/dev/ttyS0"  b = "/dev/ttyS0" }\n  resource_group g { nodes = [a, b] }\n}\n')
+    messages = [f.message for f in exported(text).findings if f.code == "HA805"]
+    assert "no IP subnet joins every node: corosync.conf has no knet link, and Corosync cannot form the cluster" \
+        in messages
+
+
 def test_capacity_that_is_no_whole_unit_is_rounded_safely():
     text = BILLING.replace("cpu    = 16\n      memory = 64G", "cpu    = 16\n      memory = 67108865K", 1)
     [finding] = [f for f in exported(text).findings if f.code == "HA811"]

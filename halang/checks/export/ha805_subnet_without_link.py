@@ -10,7 +10,9 @@ class SubnetWithoutLink(Check):
     standby subnets). A knet link has an address for every node of the
     nodelist, and a node has at most eight links, so a subnet only some
     nodes are on, or a ninth subnet, carries no Corosync heartbeat: the
-    heartbeat paths halang counted on it are gone in Pacemaker.
+    heartbeat paths halang counted on it are gone in Pacemaker. When no
+    subnet joins every node, `corosync.conf` has no link at all and Corosync
+    cannot form the cluster; that is reported at the cluster's name.
 
     Fix: put every node on the subnet, or let the other links carry the
     heartbeats and accept the finding.

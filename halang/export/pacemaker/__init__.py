@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import jinja2
-
 from halang import __version__
 from halang.acceptance import Acceptances
 from halang.checks.registry import all_checks
-from halang.compile.render import shq
+from halang.compile.render import template_environment
 from halang.diagnostics import Diagnostic, SourceText
 from halang.export.pacemaker.cib import APPLICATION_AGENT, FSTAB_AGENT, render_cib
 from halang.export.pacemaker.corosync import corosync_context, corosync_links
@@ -43,11 +41,7 @@ class PacemakerExport:
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
-    env.filters["shq"] = shq
-    return env
+    return template_environment(TEMPLATES)
 
 
 def export_pacemaker(cluster: Cluster, source: SourceText, faults: int = 1, reachable: bool = False,

@@ -50,6 +50,9 @@ def _heartbeats(cluster: Cluster, links: Links) -> Iterator[Diagnostic]:
                       f"subnet {subnet.text} of network {subnet.network.name} is no Corosync link: a knet link "
                       f"joins every node, and {', '.join(absent)} {'has' if len(absent) == 1 else 'have'} no "
                       "adapter on it", "give every node an adapter on it, or let the other links carry the heartbeats")
+    if not links.kept and len(cluster.nodes) > 1:
+        yield warning("HA805", cluster.span("name"), "no IP subnet joins every node: corosync.conf has no knet link, "
+                      "and Corosync cannot form the cluster", "put every node on one IP network")
     for subnet in links.over:
         yield warning("HA805", subnet.adapters[0].span(),
                       f"subnet {subnet.text} of network {subnet.network.name} is no Corosync link: knet has at "

@@ -183,6 +183,13 @@ def test_a_subnet_not_every_node_is_on_is_no_link():
     assert "ring1_addr" not in export.files["corosync.conf"]
 
 
+def test_a_tie_breaker_named_differently_on_each_node_gets_sbd_settings_per_node():
+    text = BILLING.replace('nodes  = [a1, a2, b1, b2]\n', 'nodes  = [a1, a2, b1, b2]\n    a1     = "/dev/sdz"\n', 1)
+    files = exported(text).files
+    assert sorted(name for name in files if name.startswith("sbd")) == [f"sbd-{n}.conf" for n in ("a1", "a2", "b1", "b2")]
+    assert "SBD_DEVICE=/dev/sdz" in files["sbd-a1.conf"] and "SBD_DEVICE=/dev/mapper/hb_billing" in files["sbd-b2.conf"]
+
+
 def test_nodes_that_share_no_subnet_are_told_corosync_cannot_start():
     text = ("cluster c {\n  node a { }\n  node b { }\n  network n0 { adapter a en0 boot 10.0.0.1/24 }\n"
             "  network n1 { adapter b en0 boot 10.0.1.1/24 }\n"

@@ -82,9 +82,9 @@ def _sbd_files(cluster: Cluster, version: str) -> dict[str, str]:
     template = environment().get_template("sbd.j2")
     if len(set(link.devices.values())) == 1:
         device = next(iter(link.devices.values()))
-        return {"sbd.conf": template.render(cluster=cluster.name, node="every node", device=device, link=name,
+        return {"sbd.conf": template.render(cluster=cluster.name, where="for every node", device=device, link=name,
                                             version=version)}
-    return {f"sbd-{node}.conf": template.render(cluster=cluster.name, node=node, device=device, link=name,
+    return {f"sbd-{node}.conf": template.render(cluster=cluster.name, where=f"for node {node}", device=device, link=name,
                                                 version=version)
             for node, device in link.devices.items()}
 

@@ -119,8 +119,8 @@ def _policies(cluster: Cluster) -> Iterator[Diagnostic]:
                                                   "it apart")):
             if getattr(group, key):
                 yield warning("HA810", group.span(key),
-                              f"{key} of {group.name} becomes {what}, where halang places groups by their lists "
-                              "alone and reports what is broken (HA406)", None)
+                              f"{key} = [{', '.join(getattr(group, key))}] of {group.name} becomes {what}, where "
+                              "halang places groups by their lists alone and reports what is broken (HA406)", None)
 
 
 def _capacity(cluster: Cluster) -> Iterator[Diagnostic]:

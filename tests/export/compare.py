@@ -24,8 +24,10 @@ every use of a rule:
 - `home_node`: a `home_node` group offline before a step after which its
   home node cannot host it while another node of its list can, from that
   step to the end of the sequence;
-- `capacity`: from the first step where halang's placement overloads a
-  node, the groups that require capacity, to the end of the sequence (HA811).
+- `capacity`: the groups that require capacity, from the first step where
+  halang's placement overloads a node, or where a group that requires
+  capacity is out of the comparison by another rule (Pacemaker may run it
+  elsewhere, taking room from the others), to the end of the sequence (HA811).
 
 A group Pacemaker shows on a failed node it could not fence (no quorum)
 counts as offline: the node is down, Pacemaker only cannot prove it.
@@ -122,7 +124,8 @@ def compare(cluster: Cluster, source, workdir: Path, ordered_pairs: int | None =
     result.steps += 1
     static = static_exclusions(cluster)
     first = simulate(spec, [])
-    _compare_step(result, "startup", first.start.placement, placement(printed), set(), static, {})
+    _compare_step(result, "startup", first.start.placement, placement(printed), set(), static,
+                  _capacity_cascade(cluster, static, {}))
     saved: dict[tuple, tuple] = {}  # steps so far -> (state file, crm_simulate's XML)
     for steps in sequences(names, ordered_pairs, seed):
         votes = Votequorum(export.files["corosync.conf"])
@@ -153,7 +156,8 @@ def compare(cluster: Cluster, source, workdir: Path, ordered_pairs: int | None =
                     dropped[group.name] = "home_node"
             if any(finding.code in ("HA501", "HA502") for finding in after.findings):
                 dropped.update((group.name, "capacity") for group in cluster.groups
-                               if group.name not in dropped and (group.requires.cpu or group.requires.memory))
+                               if group.name not in dropped and _requires(group))
+            dropped = _capacity_cascade(cluster, static, dropped)
             where = " then ".join(f"{verb} {'+'.join(nodes)}" for verb, nodes in prefix)
             pacemaker = placement(printed)
             gone = unclean_nodes(printed)
@@ -161,6 +165,18 @@ def compare(cluster: Cluster, source, workdir: Path, ordered_pairs: int | None =
             _compare_step(result, where, after.placement, pacemaker, gone, static, dropped)
             before = after
     return result
+
+
+def _requires(group) -> bool:
+    return bool(group.requires.cpu or group.requires.memory)
+
+
+def _capacity_cascade(cluster: Cluster, static: dict, dropped: dict) -> dict:
+    """`dropped` with every group that requires capacity, once one of them is out of the comparison."""
+    if any(_requires(group) and (group.name in static or group.name in dropped) for group in cluster.groups):
+        return {**dropped, **{group.name: "capacity" for group in cluster.groups
+                              if _requires(group) and group.name not in static and group.name not in dropped}}
+    return dropped
 
 
 def _compare_step(result: Comparison, where: str, halang, pacemaker: dict, gone: set, static: dict,

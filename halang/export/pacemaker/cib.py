@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from halang.model.cluster import Cluster, Group, Network
 
-SCHEMA = "pacemaker-3.9"  # the newest schema Pacemaker 2.1.5 validates; later releases read it as well
+SCHEMA = "pacemaker-3.9"  # the newest schema Pacemaker 2.1.5 (Debian 12) knows; later releases read it too
 STEP = 100
 MEBIBYTE = 1024 * 1024
 UNLIMITED = 1_000_000_000  # a capacity the file leaves out; Pacemaker reads utilization as a C int
@@ -53,7 +53,7 @@ def duration(ms: int) -> str:
 def scores(group: Group) -> list[tuple[str, int]]:
     count = len(group.nodes)
     if group.concurrent:
-        # Every listed node runs an instance, so order means nothing; and Pacemaker before 2.1.7 puts several
+        # Every listed node runs an instance, so order means nothing; and Pacemaker 2.1.5 puts several
         # instances of a cloned group on one node when the clone's locations differ (ClusterLabs PR 3143).
         return [(node, STEP) for node in group.nodes]
     if group.fallover == "least_loaded":

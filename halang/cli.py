@@ -111,6 +111,27 @@ def cmd_compile(args) -> int:
     return EXIT_OK
 
 
+def cmd_export(args) -> int:
+    from halang.export import ExportError, export_source
+    from halang.report.text import Style, render_finding, render_report
+
+    try:
+        result = export_source(read_source(args.file), args.output, faults=args.faults, budget_ms=args.budget,
+                               reachable=args.reachable)
+    except ExportError as exc:
+        raise Trouble(str(exc)) from None
+    if result.refused:
+        return _refuse(result.report, args, "exported")
+    style = Style(use_color(args))
+    if result.report.findings:
+        print(render_report(result.report, style), file=sys.stderr)
+    for finding in result.findings:  # what Pacemaker cannot do as the file says; EXPORT.md lists them too
+        print(render_finding(finding, result.report.source, style) + "\n", file=sys.stderr)
+    for path in result.written:
+        print(path)
+    return EXIT_OK
+
+
 def _print_result(outcome: Outcome) -> int:
     """Commands that return an Outcome: what explains a refusal or trouble goes to standard error."""
     if outcome.output:
@@ -236,6 +257,18 @@ def build_parser() -> argparse.ArgumentParser:
     _analysis_options(compile_)
     compile_.add_argument("--no-color", action="store_true")
     compile_.set_defaults(run=cmd_compile)
+
+    export = commands.add_parser("export", help="write the cluster as another stack's configuration (pacemaker: "
+                                                "cib.xml, corosync.conf, OCF agents, EXPORT.md)")
+    export.add_argument("target", choices=("pacemaker",), metavar="pacemaker")
+    export.add_argument("file", metavar="FILE")
+    export.add_argument("-o", "--output", required=True, metavar="DIR",
+                        help="the directory to write the files into (created if missing)")
+    export.add_argument("--faults", type=_faults, default=1, metavar="K",
+                        help="refuse the file if verify --faults K finds errors (default 1)")
+    _analysis_options(export)
+    export.add_argument("--no-color", action="store_true")
+    export.set_defaults(run=cmd_export)
 
     simulate = commands.add_parser("simulate", help="rehearse failures and recoveries: the placement and events "
                                                     "after each")

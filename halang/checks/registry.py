@@ -4,8 +4,8 @@ A check lives in `halang/checks/<family>/haNNN_<name>.py`. Its docstring is
 what `halang explain` prints and what `docs/checks.md` is made of: a summary
 line, then paragraphs, then `Bad:` and `Good:` sections of indented halang.
 Codes that the parser or the model builder report (HA0xx, HA1xx), that the
-failure analysis reports, or that `deploy` gathers from the nodes have a class
-too, for their documentation, with `phase` saying who reports them.
+failure analysis reports, that `deploy` gathers from the nodes, or that `export`
+reports have a class too, for their documentation, with `phase` saying who reports them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ PHASES = {
     "static": "a static check",
     "analysis": "the failure analysis (z3)",
     "deploy": "gathered from the nodes by `halang deploy` (not built yet: no command reports it today)",
+    "export": "reported by `halang export pacemaker`, and listed in its EXPORT.md",
 }
 
 

@@ -39,14 +39,20 @@ def shown(value: str | None) -> str:
     return value if value.isprintable() else json.dumps(value, ensure_ascii=False)
 
 
-@cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
+def template_environment(directory: Path) -> jinja2.Environment:
+    """Templates of plain text (no HTML escaping), strict about undefined names, with the `shq` and `shown`
+    filters; what the bundle's and the export's templates are rendered with."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(directory)), autoescape=False,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters["shq"] = shq
     env.filters["shown"] = shown
     return env
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return template_environment(TEMPLATES)
 
 
 def render_files(cluster: Cluster, version: str) -> dict[str, str]:

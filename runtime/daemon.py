@@ -71,7 +71,7 @@ class Daemon:
         self.interval = spec.heartbeat.interval_ms
         self.detection = spec.heartbeat.interval_ms * spec.heartbeat.miss_limit
         self.detector = Detector(spec, node, self.now())
-        self.table, self.freshness, self.drops = Table(), Freshness(), Drops()
+        self.table, self.freshness, self.drops = Table(self.detection), Freshness(), Drops()
         self.state = EngineState(node)
         self.report: Optional[Report] = None
         self.view = ""
@@ -216,7 +216,8 @@ class Daemon:
         for link, stream in self.streams.items():
             stream.write(self._message(link, body))
         observation = Observation(now, self.table.fresh(now, self.detection),
-                                  self.table.fresh(now, self.detection - self.interval), self.detector.settled(now))
+                                  self.table.fresh(now, self.detection - self.interval), self.detector.settled(now),
+                                  self.table.veterans(now, self.detection) | {self.node})
         self.state, decision = decide(self.spec, self.state, observation)
         self.view = decision.view_hash
         errors: List[str] = []
@@ -234,7 +235,8 @@ class Daemon:
             self.last_logged = decision.reason
             self.log({"event": "decision", "reason": decision.reason, "view": decision.view_hash,
                       "actions": [[type(action).__name__, *action] for action in decision.actions],
-                      "errors": errors, "holds": sorted(self.state.holds), "drops": dict(self.drops.counts)})
+                      "errors": errors, "holds": sorted(self.state.holds), "drops": dict(self.drops.counts),
+                      "heard": sorted(self.report.heard), "carriers": sorted(self.report.carriers)})
 
     # ------------------------------------------------------------ the loop
 

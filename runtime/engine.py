@@ -21,9 +21,10 @@ One decision, for node N:
 3. **Plan.** The partition's *leader* (its first node in file order among
    those that have led or followed an agreed view before; at a cluster's
    first start, its first node) plans for every agreed view:
-   `placement.transition` from the plan in force (or, for a new leader, the
-   groups the members report they hold) from the status of the last view it
-   agreed to (none at a first start: every host is new, the startup
+   `placement.transition` from the plan in force (after a merge, or with no
+   plan yet, from the groups the members report they hold: the plan of one
+   side knows nothing of what the other did) from the status of the last
+   view it agreed to (none at a first start: every host is new, the startup
    placement) to the new one. Fallbacks with a delay become timers; when
    one is due and `fallback_moves` still lists it, the leader makes the next
    revision of its plan. The plan travels in the leader's reports.
@@ -80,6 +81,7 @@ class Observation(NamedTuple):
     acquire: Mapping[str, Report]  # the fresh reports within the miss limit, this node's included
     keep: Mapping[str, Report]  # within miss_limit - 1 intervals
     settled: bool  # the node has listened for a whole detection time
+    veterans: Optional[FrozenSet[str]] = None  # nodes in the partition for a detection time (membership.observe)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class EngineState:
     timers: Tuple[Tuple[int, Move], ...] = ()  # (due, fallback) of the plan
     addresses: Tuple[Tuple[str, str, str], ...] = ()
     partition: Tuple[str, ...] = ()
+    agreed_partition: Tuple[str, ...] = ()  # the partition of the last agreed view
+    announce_after_heal: bool = False
 
 
 class Decision(NamedTuple):
@@ -104,7 +108,8 @@ class Decision(NamedTuple):
 
 def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> Tuple[EngineState, Decision]:
     me = state.node
-    acquire, keep = observe(spec, observation.acquire), observe(spec, observation.keep)
+    acquire = observe(spec, observation.acquire, observation.veterans)
+    keep = observe(spec, observation.keep, observation.veterans)
     partition = acquire.view.partition_of(me) or (me,)
     actions: List[object] = []
     said: List[str] = []
@@ -118,9 +123,10 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
     if lost:
         said.append(f"released {', '.join(lost)}: {_why_lost(keep, me)}")
 
-    if len(partition) > len(state.partition) and set(state.partition) < set(partition) and state.addresses:
-        actions.append(Announce(tuple(label for label, _, _ in state.addresses)))
-        said.append(f"{', '.join(sorted(set(partition) - set(state.partition)))} joined: announced the addresses again")
+    if state.partition and set(state.partition) < set(partition):
+        # A partition healed: once the merged partition's plan is followed (the other side may have held the same
+        # addresses and must let them go first), the holder tells the switches and clients again.
+        state = replace(state, announce_after_heal=True)
 
     members = {node: observation.acquire[node] for node in partition if node in observation.acquire}
     previous_plan, previous_plan_id, previous_agreed = state.plan, state.plan_id, state.agreed
@@ -145,12 +151,17 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
                                   previous_agreed if previous_agreed is not None else acquire.status, acquire.status)
             if leader != me:  # followed, so that this node can lead from it if it must
                 state = replace(state, plan=plan, plan_id=plan_id, timers=())
-            state = replace(state, agreed=acquire.status, agreed_hash=acquire.hash)
+            state = replace(state, agreed=acquire.status, agreed_hash=acquire.hash, agreed_partition=partition)
             _follow(spec, plan, me, members, holds, actions, said, keep.status)
             addresses = _addresses(spec, plan, me, holds)
             if addresses != state.addresses:
                 actions.append(Addresses(addresses))
                 state = replace(state, addresses=addresses)
+            if state.announce_after_heal:
+                state = replace(state, announce_after_heal=False)
+                if addresses:
+                    actions.append(Announce(tuple(label for label, _, _ in addresses)))
+                    said.append("the partition healed: announced the addresses again")
     if lost and not any(isinstance(action, Addresses) for action in actions):
         addresses = tuple(item for item in state.addresses if _owner(spec, item[0]) in holds)
         actions.append(Addresses(addresses))
@@ -183,7 +194,10 @@ def _plan(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Map
     """The leader's plan for the agreed view (a new one when the view changed; the next revision when a
     fallback delay is over)."""
     if state.plan_id.split("/")[0] != acquire.hash:
-        current = state.plan if state.plan is not None else _holdings(spec, members)
+        # After a merge the plan this node made (or followed) knows nothing of what the other side did:
+        # plan from what the members hold.
+        merged = not set(members) <= set(state.agreed_partition)
+        current = state.plan if state.plan is not None and not merged else _holdings(spec, members)
         step = transition(spec, current, state.agreed, acquire.status)
         timers = tuple((now + move.delay_ms, move) for move in step.pending)
         said.append(f"planned view {acquire.hash}: {_describe(spec, current, step.placement)}")

@@ -18,8 +18,10 @@ reports, `observe` works out, with the decision core's own functions:
   one end joins its two nodes) and of who reaches the tie-breaker;
 - which adapters are usable (`adapter_health`): an adapter is usable when
   its carrier is up and it hears a peer on its subnet, or no live, settled
-  peer on that subnet has its carrier up (then nothing shows it at fault:
-  the peers are down, or have only just started). So a failed switch makes every adapter on it unusable,
+  peer that has been in the partition for a detection time has its carrier
+  up on that subnet (then nothing shows it at fault: the peers are down,
+  have only just started, or have only just come back from a partition
+  and their beats are still on their way). So a failed switch makes every adapter on it unusable,
   a pulled cable only its own adapter, and a dead peer none;
 - the `Status` that `placement.transition` takes, nodes outside the view
   counted as down (their partition, if any, is not this node's to judge:
@@ -93,22 +95,30 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
 
 
 class Table:
-    """The newest report of every origin this node knows, and when each last grew (its own included)."""
+    """The newest report of every origin this node knows, when each last grew (its own included), and since
+    when it has been fresh without a break (`window_ms`, the detection time, is what counts as a break)."""
 
-    def __init__(self) -> None:
-        self.entries: Dict[str, Tuple[Report, int]] = {}
+    def __init__(self, window_ms: int = 0) -> None:
+        self.window_ms = window_ms
+        self.entries: Dict[str, Tuple[Report, int, int]] = {}
 
     def learn(self, report: Report, now_ms: int) -> bool:
         """Keep the report if it is newer than the one known; True if it was."""
         known = self.entries.get(report.origin)
         if known is not None and (report.incarnation, report.seq) <= (known[0].incarnation, known[0].seq):
             return False
-        self.entries[report.origin] = (report, now_ms)
+        back = known is None or now_ms - known[1] >= self.window_ms or report.incarnation != known[0].incarnation
+        self.entries[report.origin] = (report, now_ms, now_ms if back else known[2])
         return True
 
     def fresh(self, now_ms: int, within_ms: int) -> Dict[str, Report]:
         """The reports that grew within `within_ms`."""
-        return {origin: report for origin, (report, at) in self.entries.items() if now_ms - at < within_ms}
+        return {origin: entry[0] for origin, entry in self.entries.items() if now_ms - entry[1] < within_ms}
+
+    def veterans(self, now_ms: int, within_ms: int) -> FrozenSet[str]:
+        """The origins fresh without a break for at least `within_ms`: what they do not hear is evidence."""
+        return frozenset(origin for origin, (_, at, since) in self.entries.items()
+                         if now_ms - at < within_ms and now_ms - since >= within_ms)
 
 
 def all_paths(spec: ClusterSpec) -> Mapping[str, Path]:
@@ -126,14 +136,17 @@ class Observed(NamedTuple):
     hash: str  # the same on every node that observes the same thing
 
 
-def observe(spec: ClusterSpec, reports: Mapping[str, Report]) -> Observed:
-    """What the fresh reports say (see the module docstring)."""
+def observe(spec: ClusterSpec, reports: Mapping[str, Report],
+            veterans: Optional[FrozenSet[str]] = None) -> Observed:
+    """What the fresh reports say (see the module docstring). `veterans`: the nodes whose silence on a subnet
+    counts against an adapter (default all): a node that has only just come back is not heard by the others'
+    adapters yet, and that shows nothing."""
     paths = all_paths(spec)
     live = frozenset(reports)
     heard = {paths[path_id] for report in reports.values() for path_id in report.heard if path_id in paths}
     tie_reach = [origin for origin, report in reports.items() if report.tie]
     seen = view(spec, live, heard, tie_reach)
-    usable = adapter_health(spec, reports)
+    usable = adapter_health(spec, reports, veterans)
     unusable = frozenset(adapter.key for adapter in spec.adapters
                          if adapter.node in live and adapter not in usable.get((adapter.node, adapter.network), ()))
     down = Down(failed=frozenset(), nodes=frozenset(spec.node_names) - live, adapters=unusable,
@@ -144,7 +157,8 @@ def observe(spec: ClusterSpec, reports: Mapping[str, Report]) -> Observed:
     return Observed(seen, status, digest)
 
 
-def adapter_health(spec: ClusterSpec, reports: Mapping[str, Report]) -> Dict[Tuple[str, str], Tuple[AdapterSpec, ...]]:
+def adapter_health(spec: ClusterSpec, reports: Mapping[str, Report],
+                   veterans: Optional[FrozenSet[str]] = None) -> Dict[Tuple[str, str], Tuple[AdapterSpec, ...]]:
     """(node, network) -> its usable adapters, file order, for the live nodes (see the module docstring)."""
     paths = all_paths(spec)
     hearing = set()  # (node, ifname) that hear a peer on some path
@@ -160,19 +174,21 @@ def adapter_health(spec: ClusterSpec, reports: Mapping[str, Report]) -> Dict[Tup
         report = reports.get(adapter.node)
         if report is None or adapter.ifname not in report.carriers:
             continue
-        if adapter.key not in hearing and _a_live_peer_with_carrier(spec, reports, adapter):
+        if adapter.key not in hearing and _a_live_peer_with_carrier(spec, reports, adapter, veterans):
             continue
         usable.setdefault((adapter.node, adapter.network), []).append(adapter)
     return {key: tuple(items) for key, items in usable.items()}
 
 
-def _a_live_peer_with_carrier(spec: ClusterSpec, reports: Mapping[str, Report], adapter: AdapterSpec) -> bool:
+def _a_live_peer_with_carrier(spec: ClusterSpec, reports: Mapping[str, Report], adapter: AdapterSpec,
+                              veterans: Optional[FrozenSet[str]]) -> bool:
     """A peer on the adapter's subnet that is live, settled (a node still listening after its start hears
-    nobody yet, which shows nothing), and has carrier."""
+    nobody yet, which shows nothing), a veteran (see `observe`), and has carrier."""
     for other in spec.adapters:
         if other.network == adapter.network and other.subnet == adapter.subnet and other.node != adapter.node:
             report = reports.get(other.node)
-            if report is not None and report.settled and other.ifname in report.carriers:
+            if report is not None and report.settled and other.ifname in report.carriers \
+                    and (veterans is None or other.node in veterans):
                 return True
     return False
 

@@ -7,11 +7,12 @@ daemon polls its file descriptors (`fileno`) with the rest.
 
 - `UdpTransport`: one UDP socket per local adapter, tied to its interface
   (SO_BINDTODEVICE, so a beat is known by the adapter it came in on) and
-  bound to the cluster's port on every address; beats go to the subnet's
-  broadcast address (IPv4) or the all-nodes group ff02::1 on the interface
-  (IPv6), not to a peer's address, because under `ipat = replace` a peer's
-  boot address is gone while it holds a service address: an adapter keeps
-  heartbeating whatever address it has. The beat names the sender's adapter
+  bound to the cluster's port on every address; beats go to the limited
+  broadcast 255.255.255.255 on the interface (IPv4) or the all-nodes group
+  ff02::1 on it (IPv6), not to a peer's address, because under `ipat =
+  replace` an adapter's own address is gone while it holds a service
+  address: an adapter keeps heartbeating whatever address it has, and so
+  does its peer. The beat names the sender's adapter
   (`network:node/ifname`); the receiving adapter completes the path.
 - `DiskTransport`: the shared device or file of a `disk` link, one slot of
   `SLOT` bytes per node in the link's node order (the plan's `slot`): the
@@ -26,7 +27,6 @@ Real I/O lives only here and in the daemon; the decisions stay pure.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 import struct
@@ -81,9 +81,10 @@ class UdpTransport:
         return sock
 
     def destination(self, adapter: AdapterSpec) -> Tuple:
+        # The limited broadcast leaves by the bound interface whatever address the adapter has now: under
+        # `replace` a standby adapter holding a service address has no address on its own subnet any more.
         if adapter.version == 4:
-            network = ipaddress.ip_network(f"{adapter.address}/{adapter.prefix}", strict=False)
-            return (str(network.broadcast_address), self.port)
+            return ("255.255.255.255", self.port)
         return ("ff02::1", self.port, 0, socket.if_nametoindex(adapter.ifname))
 
     def send(self, make) -> List[str]:

@@ -30,7 +30,7 @@ class NodeSim:
     started_ms: int
     detector: Detector
     state: EngineState
-    table: Table = field(default_factory=Table)
+    table: Table | None = None
     report: Report | None = None
     view: str = ""
     reasons: list = field(default_factory=list)
@@ -38,7 +38,7 @@ class NodeSim:
 
 
 class Sim:
-    def __init__(self, spec, start: bool = True):
+    def __init__(self, spec, start: bool = True, hung_switches: bool = False):
         self.spec = spec
         self.now = 0
         self.failed: set[str] = set()
@@ -47,6 +47,7 @@ class Sim:
         self.detection = spec.heartbeat.interval_ms * spec.heartbeat.miss_limit
         self.violations: list[str] = []
         self.incarnations = 0
+        self.hung_switches = hung_switches  # a failed switch keeps its ports' links up (the lab's bridge down)
         if start:
             for node in spec.node_names:
                 self.start(node)
@@ -56,7 +57,7 @@ class Sim:
     def start(self, node: str) -> None:
         self.incarnations += 1
         self.nodes[node] = NodeSim(node, self.incarnations, self.now, Detector(self.spec, node, self.now),
-                                   EngineState(node))
+                                   EngineState(node), Table(self.detection))
 
     def fail(self, *components: str) -> None:
         self.failed.update(components)
@@ -95,7 +96,9 @@ class Sim:
         spec, down = self.spec, expand(self.spec, self.failed)
         for sim in self.nodes.values():
             for adapter in spec.adapters_by_node[sim.name]:
-                sim.detector.carrier(adapter.ifname, down.usable(adapter))
+                carrier = (adapter.node, adapter.ifname) not in down.adapters if self.hung_switches else \
+                    down.usable(adapter)
+                sim.detector.carrier(adapter.ifname, carrier)
             tie = spec.heartbeat.tie_breaker
             reaches = tie is not None and sim.name in spec.link(tie).nodes and down.link_up(tie) \
                 and down.connected(sim.name, tie)
@@ -116,7 +119,8 @@ class Sim:
         for sim in self.nodes.values():
             observation = Observation(self.now, sim.table.fresh(self.now, self.detection),
                                       sim.table.fresh(self.now, self.detection - self.interval),
-                                      sim.detector.settled(self.now))
+                                      sim.detector.settled(self.now),
+                                      sim.table.veterans(self.now, self.detection) | {sim.name})
             sim.state, decision = decide(spec, sim.state, observation)
             sim.view = decision.view_hash
             sim.reasons.append(decision.reason)

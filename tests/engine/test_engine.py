@@ -165,3 +165,20 @@ def test_an_ip_network_cut_with_the_serial_line_alive_is_network_down_not_node_d
     sim.settle()
     raised = sim.nodes["alpha"].events
     assert "network_down net_ether_01 on alpha" in raised and not any("node_down" in event for event in raised)
+
+
+def test_a_node_cut_off_and_back_finds_its_groups_where_the_majority_put_them():
+    """wh1, back from a minority of one, leads the merged partition (first in file order) but plans from what
+    the members hold, not from the plan of its own side, which knew nothing of the takeover."""
+    sim = started(THREE)
+    cut = [f"adapter:wh1/{adapter.ifname}" for adapter in THREE.adapters_by_node["wh1"]] + \
+        [f"linkend:wh1/{link.name}" for link in THREE.links if link.disk and "wh1" in link.nodes]
+    sim.fail(*cut)
+    sim.settle()
+    sim.recover(*cut)
+    sim.settle()
+    start = startup_placement(THREE)
+    away = transition(THREE, start, (), cut).placement
+    expected = transition(THREE, away, cut, ()).placement  # its fallback waits 10 minutes
+    assert sim.placement() == groups(expected)
+    assert not sim.violations, sim.violations

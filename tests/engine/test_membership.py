@@ -114,3 +114,13 @@ def test_a_switch_that_hangs_is_seen_by_the_silence_of_a_live_peer():
     usable = adapter_health(cluster, hung)
     assert [a.ifname for a in usable[("alpha", "net_ether_01")]] == ["en1"]
     assert [a.ifname for a in usable[("bravo", "net_ether_01")]] == ["en1"]
+
+
+def test_a_node_back_from_a_break_is_a_veteran_only_after_a_detection_time():
+    table = Table(5000)
+    report = Report("alpha", 1, 0, frozenset(), frozenset(), False, (), "")
+    for at in range(0, 6000, 1000):
+        table.learn(report._replace(seq=at), at)
+    assert "alpha" in table.veterans(5500, 5000)
+    table.learn(report._replace(seq=10_000), 20_000)  # heard again after a silence longer than the window
+    assert "alpha" not in table.veterans(21_000, 5000) and "alpha" in table.fresh(21_000, 5000)

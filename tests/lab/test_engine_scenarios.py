@@ -24,6 +24,7 @@ from halang.model.spec import cluster_spec
 from halang.verify import load
 from runtime.placement import place, startup_placement
 from runtime.topology import assess
+from halang.lab import Lab
 from tests.lab.conftest import THREE_NODE, TWO_NODE
 
 pytestmark = pytest.mark.root
@@ -77,11 +78,12 @@ class Cluster:
         if self._watcher.is_alive():
             self._watcher.join(timeout=5)
 
-    def holders(self) -> dict[str, list[str]]:
+    def holders(self, lab=None) -> dict[str, list[str]]:
         """Service label -> the nodes whose namespace has its address now."""
+        lab = lab or self.lab
         found: dict[str, list[str]] = {label: [] for label in self.services}
         for node in self.spec.node_names:
-            done = self.lab.exec(self.lab.netns(node), ["ip", "-j", "addr", "show"], timeout=5)
+            done = lab.exec(lab.netns(node), ["ip", "-j", "addr", "show"], timeout=5)
             if done.returncode:
                 continue
             addresses = {item["local"] for link in json.loads(done.stdout or "[]") for item in link.get("addr_info", ())}
@@ -91,11 +93,22 @@ class Cluster:
         return found
 
     def _watch(self) -> None:
+        watching = Lab.load(self.lab.state_file)  # a Lab of its own: the test's fails and heals run beside it
+        failed, healed_at = (), -1e9
+        # After a heal the two sides hear each other again only with their next beats: a double holder
+        # within two intervals and a tick of a heal is that, not a fault.
+        grace = 3 * self.spec.heartbeat.interval_ms / 1000 + 0.3
         while not self._stop.is_set():
-            holders = self.holders()
+            holders = self.holders(watching)
             now = time.monotonic()
             self.seen.append((now, holders))
-            status = assess(self.spec, self.lab.failed)
+            if set(watching.failed) < set(failed):
+                healed_at = now
+            failed = watching.failed
+            if now - healed_at < grace:
+                time.sleep(0.05)
+                continue
+            status = assess(self.spec, failed)
             side = {node: number for number, part in enumerate(status.partitions) for node in part}
             for label, nodes in holders.items():
                 live = [node for node in nodes if node in self.engines and self.engines[node].poll() is None]
@@ -126,9 +139,9 @@ class Cluster:
                 found[label] = list(nodes)
         return found
 
-    def answers(self, label: str, network: str) -> bool:
+    def answers(self, label: str, network: str, wait: float = 1.0) -> bool:
         client = self.lab.client(network)
-        return self.lab.ping(client.netns, self.services[label], wait=1.0)
+        return self.lab.ping(client.netns, self.services[label], wait=wait)
 
     def log(self, node: str) -> list[dict]:
         path = self.tmp / "state" / node / "events.jsonl"
@@ -247,4 +260,69 @@ def test_forged_and_replayed_heartbeats_are_counted_and_change_nothing(running):
     assert drops and (max(d["forged"] for d in drops) > 0 or max(d["malformed"] for d in drops) > 0)
     assert max(d["replayed"] for d in drops) > 0
     assert cluster.holders() == before
+    assert not cluster.violations, cluster.violations
+
+
+TIE_BREAKER = """
+cluster tied {
+  heartbeat { interval = 200ms  miss_limit = 4  key_file = "/etc/halang/tied.key"  tie_breaker = hb_disk }
+  node alpha { }
+  node bravo { }
+  network lan {
+    ipat = alias
+    adapter alpha en0 boot 10.30.1.11/24 switch sw1
+    adapter alpha en1 boot 10.30.2.11/24 switch sw2
+    adapter bravo en0 boot 10.30.1.12/24 switch sw1
+    adapter bravo en1 boot 10.30.2.12/24 switch sw2
+    service web_svc 10.30.9.10/24
+  }
+  link hb_disk { type = disk  device = "/dev/mapper/hb"  nodes = [alpha, bravo] }
+  resource_group web { nodes = [bravo, alpha]  service_ips = [web_svc] }
+}
+"""
+
+
+def test_the_node_holding_the_tie_breaker_disk_takes_the_group(running, tmp_path):
+    """bravo is cut off from alpha on both adapters and loses its connection to the disk: each side holds half
+    the nodes; alpha, which reaches the tie-breaker, has quorum and takes the group; bravo releases it."""
+    path = tmp_path / "tied.ha"
+    path.write_text(TIE_BREAKER)
+    cluster = running(path)
+    assert settled(cluster) == {"web_svc": ["bravo"]}
+    cut = ["adapter:bravo/en0", "adapter:bravo/en1", "linkend:bravo/hb_disk"]
+    cluster.lab.fail(*cut)
+    expected = cluster.expected(place(cluster.spec, cut))
+    assert expected == {"web_svc": ["alpha"]}
+    assert cluster.wait_for(expected, within=2 * cluster.detection_s + 3) == expected
+    assert not cluster.violations, cluster.violations
+
+
+def test_when_a_partition_heals_the_owners_announce_again_and_the_client_is_not_left_dark(running):
+    """wh1 is cut off from the majority, which takes its group; when the cut heals, the owners announce their
+    addresses again (wh1's neighbours may still have wh1's MAC for them) and every service address answers
+    the client with no gap over 1 s."""
+    cluster = running(THREE_NODE)
+    settled(cluster)
+    cut = [f"adapter:wh1/{adapter.ifname}" for adapter in cluster.spec.adapters_by_node["wh1"]]
+    cut += [f"linkend:wh1/{link.name}" for link in cluster.spec.links if link.disk and "wh1" in link.nodes]
+    cut += [f"link:{link.name}" for link in cluster.spec.links if not link.disk and "wh1" in link.nodes]
+    cluster.lab.fail(*cut)
+    expected = cluster.expected(place(cluster.spec, cut))
+    assert cluster.wait_for(expected, within=2 * cluster.detection_s + 3) == expected
+    cluster.lab.heal(*cut)
+    healed = time.monotonic()
+    labels = [label for label, nodes in expected.items() if nodes]
+    dark = {label: 0.0 for label in labels}
+    last = {label: healed for label in labels}
+    while time.monotonic() - healed < 2 * cluster.detection_s + 3:
+        for label in labels:
+            if cluster.answers(label, "net_public", wait=0.2):  # a probe every 0.2 s at most
+                dark[label] = max(dark[label], time.monotonic() - last[label])
+                last[label] = time.monotonic()
+    dark = {label: max(gap, time.monotonic() - last[label]) for label, gap in dark.items()}
+    assert all(gap <= 1.0 for gap in dark.values()), dark
+    assert cluster.running_holders() == expected, "nothing moves back: fallback = never"
+    announced = [record for node in cluster.spec.node_names for record in cluster.log(node)
+                 if any(action[0] == "Announce" for action in record.get("actions", ()))]
+    assert announced
     assert not cluster.violations, cluster.violations

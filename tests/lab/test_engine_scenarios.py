@@ -167,6 +167,13 @@ def running(lab_factory, tmp_path):
         cluster.stop_all()
 
 
+def isolating(spec, node: str) -> list[str]:
+    """The failures that cut a node off from every other on every path, leaving it running."""
+    cut = [f"adapter:{node}/{adapter.ifname}" for adapter in spec.adapters_by_node[node]]
+    cut += [f"linkend:{node}/{link.name}" for link in spec.links if link.disk and node in link.nodes]
+    return cut + [f"link:{link.name}" for link in spec.links if not link.disk and node in link.nodes]
+
+
 def settled(cluster: Cluster) -> dict[str, list[str]]:
     """Startup: every group where the startup placement puts it."""
     expected = cluster.expected(startup_placement(cluster.spec))
@@ -217,9 +224,7 @@ def test_the_ip_network_cut_with_the_serial_line_alive_takes_nothing_over(runnin
 def test_a_node_cut_off_from_the_majority_releases_and_the_majority_takes_over(running):
     cluster = running(THREE_NODE)
     settled(cluster)
-    cut = [f"adapter:wh1/{adapter.ifname}" for adapter in cluster.spec.adapters_by_node["wh1"]]
-    cut += [f"linkend:wh1/{link.name}" for link in cluster.spec.links if link.disk and "wh1" in link.nodes]
-    cut += [f"link:{link.name}" for link in cluster.spec.links if not link.disk and "wh1" in link.nodes]
+    cut = isolating(cluster.spec, "wh1")
     cluster.lab.fail(*cut)
     expected = cluster.expected(place(cluster.spec, cut))
     assert cluster.wait_for(expected, within=2 * cluster.detection_s + 5) == expected
@@ -303,9 +308,7 @@ def test_when_a_partition_heals_the_owners_announce_again_and_the_client_is_not_
     the client with no gap over 1 s."""
     cluster = running(THREE_NODE)
     settled(cluster)
-    cut = [f"adapter:wh1/{adapter.ifname}" for adapter in cluster.spec.adapters_by_node["wh1"]]
-    cut += [f"linkend:wh1/{link.name}" for link in cluster.spec.links if link.disk and "wh1" in link.nodes]
-    cut += [f"link:{link.name}" for link in cluster.spec.links if not link.disk and "wh1" in link.nodes]
+    cut = isolating(cluster.spec, "wh1")
     cluster.lab.fail(*cut)
     expected = cluster.expected(place(cluster.spec, cut))
     assert cluster.wait_for(expected, within=2 * cluster.detection_s + 5) == expected

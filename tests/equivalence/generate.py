@@ -104,11 +104,12 @@ def _policy(draw, crowded: bool) -> list[str]:
 
 def _capacity(draw, alike: bool = False) -> tuple[str, Decimal, int]:
     """A node's capacity: which resources it has, and how much more than its startup load (memory in M);
-    `alike`, for every node: cpu always, so that least_loaded compares loads, and little slack."""
-    kind = _pick(draw, ("none", "cpu", "memory", "both"), (0, 2, 0, 1) if alike else (3, 4, 1, 2))
+    `alike`, for every node: cpu always, so that least_loaded compares loads, with room for about one more
+    group (one group falling over fits, a second may not)."""
+    kind = _pick(draw, ("none", "cpu", "memory", "both"), (0, 3, 0, 1) if alike else (3, 4, 1, 2))
     cpu = _pick(draw, (Decimal(0), Decimal("0.5"), Decimal(1), Decimal(2), Decimal(4)),
-                (3, 1, 2, 0, 0) if alike else (3, 1, 3, 2, 1))
-    return kind, cpu, _pick(draw, (0, 1024, 2048, 8192), (3, 2, 2, 1))
+                (1, 1, 3, 1, 0) if alike else (3, 1, 3, 2, 1))
+    return kind, cpu, _pick(draw, (0, 1024, 2048, 8192), (0, 1, 2, 2) if alike else (3, 2, 2, 1))
 
 
 def _text(value: Decimal) -> str:
@@ -155,7 +156,8 @@ def clusters(draw, sizes: tuple[int, ...] = (2, 3, 4)) -> str:
                 attrs.append(f"service_ips = [{', '.join(wanted)}]")
                 free = [label for label in free if label not in wanted]
         lists[name] = members
-        cpu = _pick(draw, (Decimal(0), Decimal(1), Decimal(2), Decimal(3), Decimal("0.5")), (2, 3, 3, 1, 1))
+        cpu = _pick(draw, (Decimal(0), Decimal(1), Decimal(2), Decimal(3), Decimal("0.5")),
+                    (0, 3, 1, 0, 1) if crowded else (2, 3, 3, 1, 1))
         memory = _pick(draw, (0, 1024, 2048, 4096), (4, 2, 2, 1))
         demand[name] = (cpu, memory)
         parts = ([f"cpu = {_text(cpu)}"] if cpu else []) + ([f"memory = {memory // 1024}G"] if memory else [])
@@ -182,7 +184,7 @@ def clusters(draw, sizes: tuple[int, ...] = (2, 3, 4)) -> str:
         domain = _pick(draw, ("", "[rack0]", "[rack1]", "[rack0, rack1]"), (6, 2, 2, 1))
         node_lines.append(f"  node {node} {{ {'  '.join(capacity + ([f'domains = {domain}'] if domain else []))} }}")
 
-    quorum = _pick(draw, ("default", "none", "majority"), (2, 2, 1))
+    quorum = _pick(draw, ("default", "none", "majority"), (1, 2, 1) if crowded else (2, 2, 1))
     beat = ['key_file = "/etc/halang/k.key"'] + ([f"quorum = {quorum}"] if quorum != "default" else [])
     if disk and quorum != "none" and _chance(draw, 7):  # HA104: a tie-breaker needs a majority quorum
         beat.append(f"tie_breaker = {disk}")

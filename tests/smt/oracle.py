@@ -76,8 +76,8 @@ def minimal_findings(cluster, faults: int, start=None) -> set[tuple]:
 class BruteForce:
     """Every failure set of up to `faults` components, in every order, from the startup placement or `start`.
 
-    `outcomes[failed]` holds, for each order of the failures (`orders`), the final placement and its problems
-    (`problems`); `findings(k)` are the minimal ones of at most k failures.
+    `outcomes[failed]` holds, for each order of the failures (`orders`), the events, the final placement and
+    its problems (`problems`); `findings(k)` are the minimal ones of at most k failures.
     """
 
     def __init__(self, cluster, faults: int, start=None):
@@ -93,23 +93,26 @@ class BruteForce:
         for size in range(0, faults + 1):
             for failed in combinations(all_components(spec), size):
                 status = assess(spec, failed)
-                self.outcomes[frozenset(failed)] = [(placement, problems(spec, status, placement, hostable))
-                                                    for placement in placements(spec, start, failed)]
+                self.outcomes[frozenset(failed)] = [
+                    (events, placement, problems(spec, status, placement, hostable))
+                    for events, placement in zip(orders(failed), placements(spec, start, failed))]
 
     def problems(self, failed: frozenset) -> set[tuple]:
         """The problems a failure set shows after some order of its failures."""
-        return set().union(*(found for _, found in self.outcomes[failed]))
+        return set().union(*(found for _, _, found in self.outcomes[failed]))
 
-    def order_matters(self) -> tuple[set[frozenset], set[frozenset]]:
-        """The failure sets whose orders put some group on different nodes, and those whose orders show
-        different problems."""
-        placed, shown = set(), set()
-        for failed, outcomes in self.outcomes.items():
-            if len({placement.groups for placement, _ in outcomes}) > 1:
-                placed.add(failed)
-            if len({frozenset(found) for _, found in outcomes}) > 1:
-                shown.add(failed)
-        return placed, shown
+    def order_effects(self) -> tuple[set[frozenset], set[tuple]]:
+        """The failure sets whose orders put some group on different nodes, and the findings that the failures
+        all at once do not show (only some order of their events does)."""
+        moved = {failed for failed, outcomes in self.outcomes.items()
+                 if len({placement.groups for _, placement, _ in outcomes}) > 1}
+        ordered = set()
+        for finding in self.findings():
+            code, subject, scenario = finding
+            at_once = next(found for events, _, found in self.outcomes[frozenset(scenario)] if len(events) <= 1)
+            if ("hosting" if code in ("HA301", "HA306") else code, *subject) not in at_once:
+                ordered.add(finding)
+        return moved, ordered
 
     def findings(self, faults: int | None = None) -> set[tuple]:
         """The minimal findings of at most `faults` (default: all the brute force ran) failures."""

@@ -1,25 +1,29 @@
 """What `halang verify` proves is what the runtime's functions decide: the solver against brute force.
 
-For a cluster and K, the analysis (`halang.smt.analyse`, with z3:
-`method="solver"`, at K = 1 as well as K = 2, every scenario listed) must
-report exactly the set of (code, subject, scenario) that the oracle
-(`tests/smt/oracle.py`) finds with the runtime alone: every failure set of
-up to K components applied with `runtime.placement.transition` in every
-order in which its failures can be detected, and of the problems shown, the
-minimal scenarios, for HA213, HA301, HA302, HA306, HA406 and HA502. At K = 1
-direct enumeration (`method="enumerate"`, what `verify` runs by default)
-must agree too. The analysis must be complete: an inconclusive one fails.
-A difference is a bug in the encoding, the search or the runtime.
+For a cluster and K, the analysis (`halang.smt.analyse` with
+`method="solver"`, so z3 answers at K = 1 as well as K = 2, every scenario
+listed) must report exactly the set of (code, subject, scenario) that the
+oracle (`tests/smt/oracle.py`) finds with the runtime alone: every failure
+set of up to K components applied with `runtime.placement.transition`, in
+every order in which its failures can be detected, and of the problems
+shown the minimal scenarios, for HA213, HA301, HA302, HA306, HA406 and
+HA502. At K = 1 direct enumeration (`method="enumerate"`, what `verify`
+runs by default) must agree too, and the analysis must be complete (an
+inconclusive one fails). A difference is a bug in the encoding, the search
+or the runtime; HA604 (no solver, no runtime) is left out.
 
 Two sources of clusters:
-- hypothesis draws (`generate.clusters`: every construct placement reads),
-  in shards xdist runs in parallel; each shard then checks that its draws
-  reached every construct and every outcome (`REQUIRED`), so a generator
-  that drifts away from, say, `least_loaded` groups whose landing node
-  depends on the order of events fails instead of proving nothing;
-- `cases/*.ha`: the disagreements found so far and the clusters that came
-  close, replayed at K = 1, 2 and 3. A file with a line `# xfail: why` is a
-  known disagreement, expected to fail (strictly).
+- hypothesis draws (`generate.clusters`: every construct placement and the
+  findings read), in two shards that xdist runs side by side. Each shard
+  then checks that its own draws, the explicit examples aside, reached
+  every construct and every outcome of `REQUIRED` (each code, a group moved
+  by the order of events, a finding that only some order shows, an even
+  split the tie-breaker decides): a generator that drifted away from them
+  would prove nothing, and fails instead. `--hypothesis-show-statistics`
+  shows the share of draws reaching each (`event`).
+- `cases/*.ha`: the clusters the comparison caught or that came close,
+  replayed at K = 1, 2 and 3. A file with a line `# xfail: why` is a known
+  disagreement, expected to fail (strictly) until it is fixed.
 """
 
 from __future__ import annotations

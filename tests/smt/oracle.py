@@ -8,7 +8,8 @@ once, one then the other, the other then the one), each event with
 problem shows in a scenario when it shows after some order; the findings are
 the scenarios no proper subset of which shows the same problem for the same
 subject. Independent of the solver and of `halang.smt`: only usable on small
-clusters (C(components, K) x orders).
+clusters (C(components, K) x orders). `BruteForce` keeps every order's
+outcome, for tests that want to know where the order mattered.
 """
 
 from __future__ import annotations
@@ -69,36 +70,70 @@ def problems(spec, status, placement, hostable: set[str]) -> set[tuple]:
 def minimal_findings(cluster, faults: int, start=None) -> set[tuple]:
     """{(code, subject, scenario)} as the analysis must report them (HA604 aside), from the startup placement
     or from `start`, a placement with nothing failed."""
-    spec = cluster_spec(cluster)
-    from_startup = start is None
-    startup = startup_placement(spec)
-    start = startup if from_startup else start
-    overloaded_at_startup = set(overloaded_nodes(spec, startup))  # HA501, never HA502
-    empty = assess(spec, ())
-    hostable = {group.name for group in spec.groups if hosts(spec, empty, group)}
-    results: dict[frozenset, set] = {}
-    for size in range(0, faults + 1):
-        for failed in combinations(all_components(spec), size):
-            status = assess(spec, failed)
-            found = set()
-            for placement in placements(spec, start, failed):
-                found |= problems(spec, status, placement, hostable)
-            results[frozenset(failed)] = found
-    at_start = results[frozenset()]
-    out = set()
-    for scenario, found in results.items():
-        for problem in found:
-            kind = problem[0]
-            if kind == "hosting" and (problem in at_start or not scenario):
-                continue  # HA304/HA305
-            if kind == "HA502" and (problem[1] in overloaded_at_startup or (from_startup and not scenario)):
-                continue  # HA501
-            if any(problem in results[frozenset(sub)] for k in range(len(scenario))
-                   for sub in combinations(sorted(scenario), k)):
-                continue
-            code = kind if kind != "hosting" else ("HA301" if len(scenario) == 1 else "HA306")
-            out.add((code, problem[1:], tuple(sorted(scenario))))
-    return out
+    return BruteForce(cluster, faults, start).findings()
+
+
+class BruteForce:
+    """Every failure set of up to `faults` components, in every order, from the startup placement or `start`.
+
+    `outcomes[failed]` holds, for each order of the failures (`orders`), the events, the final placement and
+    its problems (`problems`); `findings(k)` are the minimal ones of at most k failures.
+    """
+
+    def __init__(self, cluster, faults: int, start=None):
+        spec = self.spec = cluster_spec(cluster)
+        self.faults = faults
+        self.from_startup = start is None
+        startup = startup_placement(spec)
+        start = startup if self.from_startup else start
+        self.overloaded_at_startup = set(overloaded_nodes(spec, startup))  # HA501, never HA502
+        empty = assess(spec, ())
+        hostable = {group.name for group in spec.groups if hosts(spec, empty, group)}
+        self.outcomes: dict[frozenset, list[tuple]] = {}
+        for size in range(0, faults + 1):
+            for failed in combinations(all_components(spec), size):
+                status = assess(spec, failed)
+                self.outcomes[frozenset(failed)] = [
+                    (events, placement, problems(spec, status, placement, hostable))
+                    for events, placement in zip(orders(failed), placements(spec, start, failed))]
+
+    def problems(self, failed: frozenset) -> set[tuple]:
+        """The problems a failure set shows after some order of its failures."""
+        return set().union(*(found for _, _, found in self.outcomes[failed]))
+
+    def order_effects(self) -> tuple[set[frozenset], set[tuple]]:
+        """The failure sets whose orders put some group on different nodes, and the findings that the failures
+        all at once do not show (only some order of their events does)."""
+        moved = {failed for failed, outcomes in self.outcomes.items()
+                 if len({placement.groups for _, placement, _ in outcomes}) > 1}
+        ordered = set()
+        for finding in self.findings():
+            code, subject, scenario = finding
+            at_once = next(found for events, _, found in self.outcomes[frozenset(scenario)] if len(events) <= 1)
+            if ("hosting" if code in ("HA301", "HA306") else code, *subject) not in at_once:
+                ordered.add(finding)
+        return moved, ordered
+
+    def findings(self, faults: int | None = None) -> set[tuple]:
+        """The minimal findings of at most `faults` (default: all the brute force ran) failures."""
+        faults = self.faults if faults is None else faults
+        results = {failed: self.problems(failed) for failed in self.outcomes if len(failed) <= faults}
+        at_start = results[frozenset()]
+        out = set()
+        for scenario, found in results.items():
+            for problem in found:
+                kind = problem[0]
+                if kind == "hosting" and (problem in at_start or not scenario):
+                    continue  # HA304/HA305
+                if kind == "HA502" and (problem[1] in self.overloaded_at_startup or
+                                        (self.from_startup and not scenario)):
+                    continue  # HA501
+                if any(problem in results[frozenset(sub)] for k in range(len(scenario))
+                       for sub in combinations(sorted(scenario), k)):
+                    continue
+                code = kind if kind != "hosting" else ("HA301" if len(scenario) == 1 else "HA306")
+                out.add((code, problem[1:], tuple(sorted(scenario))))
+        return out
 
 
 def reported(result) -> set[tuple]:

@@ -10,6 +10,13 @@ gratuitous ARP for IPv4 (an ARP request and a reply for the address, from the
 adapter's MAC), an unsolicited neighbour advertisement with the override
 flag for IPv6, so switches and clients learn the new owner at once.
 
+`route_around(ifnames)` keeps the adapters the view counts as failed out
+of the routing table: their connected routes are removed, and put back
+when the adapter is trusted again. The kernel does that by itself only when
+the carrier drops (`ignore_routes_with_linkdown`); a hung switch leaves the
+carrier up, and without this a reply to a client would still leave by the
+dead adapter, whose route to the subnet comes first.
+
 `clean()` at start removes every service address of the cluster found on
 the node's adapters and puts the adapters' own addresses back: after a crash
 the daemon holds nothing it has not decided to hold.
@@ -20,6 +27,7 @@ it was asked and holds it, without touching the system.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import struct
 from typing import Dict, List, Optional, Tuple
@@ -43,6 +51,10 @@ class RecordingActuator:
     def announce(self, labels: Tuple[str, ...]) -> None:
         self.calls.append(("announce", tuple(labels)))
 
+    def route_around(self, ifnames: Tuple[str, ...]) -> List[str]:
+        self.calls.append(("route_around", tuple(ifnames)))
+        return []
+
     def clean(self) -> List[str]:
         self.calls.append(("clean", ()))
         self.held = ()
@@ -57,6 +69,7 @@ class AddressActuator:
         self.node = node
         self.ipr = IPRoute()
         self.held: Held = ()
+        self.avoided: Tuple[str, ...] = ()
         self.services = {service.name: service for service in spec.service_by_name.values()}
         self.own = {adapter.ifname: adapter for adapter in spec.adapters_by_node[node]}
 
@@ -88,6 +101,59 @@ class AddressActuator:
         self.held = tuple(held)
         if added:
             self.announce(tuple(added))
+        if self.avoided:  # an address put back on an avoided adapter brings its connected route back with it
+            errors += self._drop_routes(self.avoided)
+        return errors
+
+    def route_around(self, ifnames: Tuple[str, ...]) -> List[str]:
+        """Keep exactly `ifnames` out of the routing table; the errors, as sentences."""
+        errors = self._restore_routes(tuple(name for name in self.avoided if name not in ifnames))
+        self.avoided = tuple(ifnames)
+        return errors + self._drop_routes(self.avoided)
+
+    def _connected(self, index: int) -> List[Tuple[int, str, int, str]]:
+        """(family, network, prefix, own address) of the adapter's addresses, link-local ones aside."""
+        found = []
+        for item in self.ipr.get_addr(index=index):
+            address = item.get_attr("IFA_ADDRESS")
+            if item["family"] == socket.AF_INET6 and address.lower().startswith("fe80"):
+                continue
+            network = ipaddress.ip_interface(f"{address}/{item['prefixlen']}").network
+            found.append((item["family"], str(network.network_address), item["prefixlen"], address))
+        return found
+
+    def _drop_routes(self, ifnames: Tuple[str, ...]) -> List[str]:
+        errors = []
+        for ifname in ifnames:
+            index = self._index(ifname)
+            if index is None:
+                continue
+            connected = {(family, network, prefix) for family, network, prefix, _ in self._connected(index)}
+            for family in {family for family, _, _ in connected}:
+                for route in self.ipr.get_routes(family=family, table=254, oif=index):
+                    network, prefix = route.get_attr("RTA_DST"), route["dst_len"]
+                    if (family, network, prefix) not in connected:
+                        continue
+                    try:  # scope "nowhere" matches a route of any scope, as `ip route del` asks
+                        self.ipr.route("del", family=family, dst=network, dst_len=prefix, oif=index, table=254,
+                                       **({"scope": 255} if family == socket.AF_INET else {}))
+                    except Exception as exc:
+                        errors.append(f"cannot remove the route to {network}/{prefix} through {ifname}: {exc}")
+        return errors
+
+    def _restore_routes(self, ifnames: Tuple[str, ...]) -> List[str]:
+        errors = []
+        for ifname in ifnames:
+            index = self._index(ifname)
+            if index is None:
+                continue
+            for family, network, prefix, address in self._connected(index):
+                extra = {"scope": 253, "prefsrc": address} if family == socket.AF_INET else {"priority": 256}
+                try:
+                    self.ipr.route("replace", family=family, dst=network, dst_len=prefix, oif=index, table=254,
+                                   proto=2, **extra)
+                except Exception as exc:
+                    errors.append(f"cannot put the route to {network}/{prefix} through {ifname} back: {exc}")
         return errors
 
     def _add(self, label: str, network: str, ifname: str) -> List[str]:
@@ -146,6 +212,8 @@ class AddressActuator:
                     found.append(f"removed {addresses[address].name} {address} from {ifname}, left by an earlier run")
             self._restore(ifname, index)
         self.held = ()
+        self._restore_routes(tuple(self.own))  # a crash may have left an adapter routed around
+        self.avoided = ()
         return found
 
     def announce(self, labels: Tuple[str, ...]) -> None:

@@ -30,7 +30,7 @@ import time
 from typing import Callable, Dict, List, Optional
 
 from runtime.detector import Detector
-from runtime.engine import Addresses, Announce, EngineState, Observation, decide
+from runtime.engine import Addresses, Announce, EngineState, Observation, RouteAround, decide
 from runtime.membership import Report, Table, own_report, report_body, reports_in
 from runtime.snapshot import ClusterSpec
 from runtime.transports import DiskTransport, StreamTransport, UdpTransport, link_devices
@@ -226,6 +226,8 @@ class Daemon:
                 errors += self.actuator.apply(action.held)
             elif isinstance(action, Announce):
                 self.actuator.announce(action.labels)
+            elif isinstance(action, RouteAround):
+                errors += self.actuator.route_around(action.ifnames)
         if self.drops.total != self.drops_logged:  # forged or replayed traffic: said, at most once an interval
             self.drops_logged = self.drops.total
             self.log({"event": "drops", "drops": dict(self.drops.counts)})
@@ -271,6 +273,7 @@ class Daemon:
         """Release everything this node holds, and close."""
         held = sorted(self.state.holds)
         self.actuator.apply(())
+        self.actuator.route_around(())
         self.log({"event": "stop", "released": held})
         self.udp.close()
         for transport in list(self.disks.values()) + list(self.streams.values()):

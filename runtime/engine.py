@@ -5,7 +5,9 @@ calls `decide`, and hands the decision's actions to its executors. Actions
 are data: `Acquire(group)`, `Release(group)`, and `Addresses(held)`, the
 whole set of service addresses the node must hold now, each on its adapter
 (the executor adds and removes to match, and announces what it adds);
-`Announce(labels)` repeats the announcement when a partition heals.
+`Announce(labels)` repeats the announcement when a partition heals;
+`RouteAround(ifnames)` names the node's adapters the view counts as failed,
+for the executor to keep out of the routing table.
 
 One decision, for node N:
 
@@ -76,6 +78,14 @@ class Announce(NamedTuple):
     labels: Tuple[str, ...]
 
 
+class RouteAround(NamedTuple):
+    """The node's adapters the agreed view counts as failed (ifnames, in file order): the executor keeps them out
+    of the routing table, so that replies leave by a working adapter. The kernel does that by itself only when
+    the carrier drops; a hung switch or a cut further away leaves the carrier up."""
+
+    ifnames: Tuple[str, ...]
+
+
 class Observation(NamedTuple):
     now_ms: int
     acquire: Mapping[str, Report]  # the fresh reports within the miss limit, this node's included
@@ -94,6 +104,7 @@ class EngineState:
     plan: Optional[Placement] = None
     timers: Tuple[Tuple[int, Move], ...] = ()  # (due, fallback) of the plan
     addresses: Tuple[Tuple[str, str, str], ...] = ()
+    routed_around: Tuple[str, ...] = ()
     partition: Tuple[str, ...] = ()
     agreed_partition: Tuple[str, ...] = ()  # the partition of the last agreed view
     announce_after_heal: bool = False
@@ -141,7 +152,7 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
         leader = _leader(spec, members, me if state.agreed_hash else None)
         if leader == me:
             state = _plan(spec, state, acquire, members, observation.now_ms, said)
-        plan = _plan_in_force(spec, state, leader, members, acquire.hash)
+        plan = _plan_in_force(spec, state, leader, members, acquire)
         if plan is None:
             said.append(f"waiting for the plan of {leader} for view {acquire.hash}")
         else:
@@ -156,7 +167,17 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
             addresses = _addresses(spec, plan, me, holds)
             if addresses != state.addresses:
                 actions.append(Addresses(addresses))
+                moved = [f"{label} to {ifname}" for label, _, ifname in addresses
+                         if any(item[0] == label and item[2] != ifname for item in state.addresses)]
+                if moved:
+                    said.append(f"moved {', '.join(moved)} (an adapter failed or came back)")
                 state = replace(state, addresses=addresses)
+            failed = _failed_adapters(spec, acquire.status, me)
+            if failed != state.routed_around:
+                actions.append(RouteAround(failed))
+                said.append(f"routing around failed {', '.join(failed)}" if failed else
+                            f"{', '.join(state.routed_around)} trusted again")
+                state = replace(state, routed_around=failed)
             if state.announce_after_heal:
                 state = replace(state, announce_after_heal=False)
                 if addresses:
@@ -230,14 +251,16 @@ def _holdings(spec: ClusterSpec, members: Mapping[str, Report]) -> Placement:
 
 
 def _plan_in_force(spec: ClusterSpec, state: EngineState, leader: str, members: Mapping[str, Report],
-                   view_hash: str) -> Optional[Placement]:
+                   acquire: Observed) -> Optional[Placement]:
     if leader == state.node:
-        return state.plan if state.plan_id.split("/")[0] == view_hash else None
+        return state.plan if state.plan_id.split("/")[0] == acquire.hash else None
     report = members.get(leader)
-    if report is None or report.plan_id.split("/")[0] != view_hash:
+    if report is None or report.plan_id.split("/")[0] != acquire.hash:
         return None
     try:
-        return make_placement(spec, {group: nodes for group, nodes in report.plan})
+        # The plan travels as groups; the addresses follow from them under the agreed view, as the leader's
+        # did (an address stays on its adapter while that adapter works).
+        return make_placement(spec, {group: nodes for group, nodes in report.plan}, acquire.status, state.plan)
     except PlacementError:
         return None
 
@@ -274,6 +297,11 @@ def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set) -> Tuple
             if ifname is not None and _owner(spec, label) in holds:
                 found.append((label, network.name, ifname))
     return tuple(found)
+
+
+def _failed_adapters(spec: ClusterSpec, status: Status, me: str) -> Tuple[str, ...]:
+    usable = {adapter.ifname for network in spec.networks for adapter in status.usable_adapters(me, network.name)}
+    return tuple(adapter.ifname for adapter in spec.adapters_by_node[me] if adapter.ifname not in usable)
 
 
 def _owner(spec: ClusterSpec, label: str) -> Optional[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runtime.detector import Detector
-from runtime.engine import Acquire, Addresses, EngineState, Observation, Release, decide
+from runtime.engine import Acquire, Addresses, EngineState, Observation, Release, RouteAround, decide
 from runtime.failures import expand
 from runtime.membership import Report, Table, own_report
 from runtime.paths import end_works, heartbeat_paths
@@ -126,7 +126,7 @@ class Sim:
             sim.reasons.append(decision.reason)
             sim.events.extend(event.describe() for event in decision.events)
             for action in decision.actions:
-                assert isinstance(action, (Acquire, Release, Addresses)) or type(action).__name__ == "Announce"
+                assert isinstance(action, (Acquire, Release, Addresses, RouteAround)) or type(action).__name__ == "Announce"
         self._check()
 
     # ------------------------------------------------------------ what a test asks

@@ -66,10 +66,14 @@ def test_an_adapter_failure_swaps_the_address_and_moves_no_group():
 @pytest.mark.parametrize("failed", [["switch:sw1"], ["switch:sw1", "switch:sw2"], ["link:hb_serial"],
                                     ["adapter:alpha/en0", "adapter:bravo/en1"]])
 def test_network_failures_end_where_the_decision_core_says(failed):
+    """Groups and the adapter of every address, on the leader and on the follower alike."""
     sim = started(TWO)
     sim.fail(*failed)
     sim.settle()
-    assert sim.placement() == groups(place(TWO, failed))
+    after = place(TWO, failed)
+    assert sim.placement() == groups(after)
+    for node in TWO.node_names:
+        assert sim.addresses(node) == dict(after.held(node, "net_ether_01")), node
     assert not sim.violations
 
 

@@ -7,10 +7,6 @@ Every scenario watches, from the first start to the end, which node namespaces h
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -18,10 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from halang.compile import compile_source
-from halang.diagnostics import SourceText
-from halang.model.spec import cluster_spec
-from halang.verify import load
+from halang.lab.engines import Engines
 from runtime.placement import place, startup_placement
 from runtime.topology import assess
 from halang.lab import Lab
@@ -30,67 +23,26 @@ from tests.lab.conftest import THREE_NODE, TWO_NODE
 pytestmark = pytest.mark.root
 
 
-class Cluster:
-    """A lab with the engine running on its nodes, and a watcher of who holds which service address."""
+class Cluster(Engines):
+    """The engines on a lab, and a watcher of who holds which service address."""
 
     def __init__(self, lab, path: Path, tmp: Path):
-        self.lab = lab
-        model, _, _ = load(SourceText(path.read_text(), str(path)))
-        self.spec = cluster_spec(model)
-        result = compile_source(SourceText(path.read_text(), str(path)), tmp / "out", faults=0)
-        assert result.bundle is not None, [f.message for f in result.report.errors]
-        self.bundle = str(result.bundle)
-        self.key = tmp / "cluster.key"
-        self.key.write_bytes(os.urandom(32))
-        self.tmp = tmp
-        self.engines: dict[str, subprocess.Popen] = {}
-        self.services = {service.name: service.address for service in self.spec.service_by_name.values()}
+        super().__init__(lab, path, tmp)
         self.violations: list[str] = []
         self.seen: list[tuple[float, dict]] = []
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, daemon=True)
 
     def start(self, *nodes: str) -> None:
-        for node in nodes or self.spec.node_names:
-            state = self.tmp / "state" / node
-            self.engines[node] = self.lab.spawn(node, [sys.executable, self.bundle, "run", "--node", node,
-                                                       "--state-dir", str(state), "--key-file", str(self.key),
-                                                       *self.lab.device_args(node)],
-                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        super().start(*nodes)
         if not self._watcher.is_alive():
             self._watcher.start()
 
-    def kill(self, node: str) -> None:
-        """The daemon dies at once, as in a crash (the node's addresses stay where they are)."""
-        self.engines[node].send_signal(signal.SIGKILL)
-        self.engines[node].wait(timeout=10)
-
     def stop_all(self) -> None:
         self._stop.set()
-        for process in self.engines.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.engines.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        self.stop()
         if self._watcher.is_alive():
             self._watcher.join(timeout=5)
-
-    def holders(self, lab=None) -> dict[str, list[str]]:
-        """Service label -> the nodes whose namespace has its address now."""
-        lab = lab or self.lab
-        found: dict[str, list[str]] = {label: [] for label in self.services}
-        for node in self.spec.node_names:
-            done = lab.exec(lab.netns(node), ["ip", "-j", "addr", "show"], timeout=5)
-            if done.returncode:
-                continue
-            addresses = {item["local"] for link in json.loads(done.stdout or "[]") for item in link.get("addr_info", ())}
-            for label, address in self.services.items():
-                if address in addresses:
-                    found[label].append(node)
-        return found
 
     def _watch(self) -> None:
         watching = Lab.load(self.lab.state_file)  # a Lab of its own: the test's fails and heals run beside it
@@ -111,45 +63,12 @@ class Cluster:
             status = assess(self.spec, failed)
             side = {node: number for number, part in enumerate(status.partitions) for node in part}
             for label, nodes in holders.items():
-                live = [node for node in nodes if node in self.engines and self.engines[node].poll() is None]
+                live = [node for node in nodes if self.running(node)]
                 if len(live) < 2:
                     continue
                 if self.spec.heartbeat.quorum == "majority" or len({side.get(node) for node in live}) < len(live):
                     self.violations.append(f"{label} on {', '.join(live)} with {list(self.lab.failed)} failed")
             time.sleep(0.05)
-
-    def running_holders(self) -> dict[str, list[str]]:
-        """`holders`, on the nodes whose daemon runs (a node whose daemon was killed with it is dead: what its
-        namespace still has, nobody can reach)."""
-        alive = {node for node, process in self.engines.items() if process.poll() is None}
-        return {label: [node for node in nodes if node in alive] for label, nodes in self.holders().items()}
-
-    def wait_for(self, expected: dict[str, list[str]], within: float) -> dict[str, list[str]]:
-        deadline = time.monotonic() + within
-        holders = self.running_holders()
-        while holders != expected and time.monotonic() < deadline:
-            time.sleep(0.1)
-            holders = self.running_holders()
-        return holders
-
-    def expected(self, placement) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {label: [] for label in self.services}
-        for name, nodes in placement.groups:
-            for label in self.spec.group(name).service_ips:
-                found[label] = list(nodes)
-        return found
-
-    def answers(self, label: str, network: str, wait: float = 1.0) -> bool:
-        client = self.lab.client(network)
-        return self.lab.ping(client.netns, self.services[label], wait=wait)
-
-    def log(self, node: str) -> list[dict]:
-        path = self.tmp / "state" / node / "events.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-    @property
-    def detection_s(self) -> float:
-        return self.spec.heartbeat.interval_ms * self.spec.heartbeat.miss_limit / 1000
 
 
 @pytest.fixture
@@ -329,3 +248,86 @@ def test_when_a_partition_heals_the_owners_announce_again_and_the_client_is_not_
                  if any(action[0] == "Announce" for action in record.get("actions", ()))]
     assert announced
     assert not cluster.violations, cluster.violations
+
+
+def test_a_switch_failure_with_a_second_switch_swaps_addresses_and_moves_no_group(running):
+    """sw1 carries both boot adapters: each node's service address swaps to its standby adapter on sw2, and every
+    group stays where it runs."""
+    cluster = running(TWO_NODE)
+    before = settled(cluster)
+    cluster.lab.fail("switch:sw1")
+    expected = cluster.expected(place(cluster.spec, ["switch:sw1"]))
+    assert expected == before
+    time.sleep(cluster.detection_s + 2)
+    assert cluster.running_holders() == expected
+    assert cluster.answers("ledger_svc", "net_ether_01") and cluster.answers("gateway_svc", "net_ether_01")
+    moved = [record for node in cluster.spec.node_names for record in cluster.log(node)
+             if record.get("event") == "rg_move"]
+    assert not moved, moved
+    cluster.lab.heal("switch:sw1")
+    time.sleep(cluster.detection_s + 2)
+    assert cluster.running_holders() == before
+    assert cluster.answers("ledger_svc", "net_ether_01") and cluster.answers("gateway_svc", "net_ether_01")
+    trusted = [record for record in cluster.log("alpha") if ["RouteAround", []] in record.get("actions", ())]
+    assert trusted, "en0 is routed through again once the switch is back"
+    assert not cluster.violations, cluster.violations
+
+
+FAST_TWO_NODE = """
+cluster fast {
+  heartbeat { interval = 100ms  miss_limit = 3  key_file = "/etc/halang/fast.key" }
+  node alpha { }
+  node bravo { }
+  network lan {
+    ipat = replace
+    adapter alpha en0 boot    10.40.1.11/24 switch sw1
+    adapter alpha en1 standby 10.40.2.11/24 switch sw2
+    adapter bravo en0 boot    10.40.1.12/24 switch sw1
+    adapter bravo en1 standby 10.40.2.12/24 switch sw2
+    service ledger_svc  10.40.1.100
+    service gateway_svc 10.40.1.101
+  }
+  link hb_serial { type = rs232  alpha = "/dev/ttyS1"  bravo = "/dev/ttyS1" }
+  resource_group ledger { nodes = [alpha, bravo]  service_ips = [ledger_svc] }
+  resource_group gateway { nodes = [bravo, alpha]  service_ips = [gateway_svc] }
+}
+"""
+
+IP_CUTS = 30
+
+
+def test_thirty_cuts_of_the_whole_ip_network_with_the_serial_line_alive_never_make_two_owners(running, tmp_path):
+    """The LAN (both switches) is cut and healed 30 times at a 300 ms detection time while the serial line
+    stays up: the nodes still hear each other, so nothing is taken over and no address is ever on both nodes
+    (keepalived, which has no non-IP path, ends every such run with the address on both). With no adapter
+    left on the network no node can host the groups (the decision core takes them offline, and `verify`
+    reports it); when the LAN is back they come online where they were."""
+    path = tmp_path / "fast.ha"
+    path.write_text(FAST_TWO_NODE)
+    cluster = running(path)
+    before = settled(cluster)
+    cut = ["switch:sw1", "switch:sw2"]
+    during = cluster.expected(place(cluster.spec, cut))
+    within = 2 * cluster.detection_s + 5
+    for run in range(1, IP_CUTS + 1):
+        cluster.lab.fail(*cut)
+        assert cluster.wait_for(during, within) == during, f"run {run}, cut"
+        assert logged(cluster, "network_down", 2 * run, within), f"run {run}: network_down on both nodes"
+        cluster.lab.heal(*cut)
+        assert cluster.wait_for(before, within) == before, f"run {run}, healed"
+        assert logged(cluster, "network_up", 2 * run, within), f"run {run}: network_up on both nodes"
+    double = [(at, holders) for at, holders in cluster.seen if any(len(nodes) > 1 for nodes in holders.values())]
+    assert not double, double[:3]
+    assert not cluster.violations, cluster.violations
+    events = [record["event"] for node in cluster.spec.node_names for record in cluster.log(node)]
+    assert "node_down" not in events
+
+
+def logged(cluster: Cluster, event: str, count: int, within: float) -> bool:
+    """Whether the nodes' event logs hold `count` records of `event` between them, waiting up to `within` s."""
+    deadline = time.monotonic() + within
+    while True:
+        found = sum(record.get("event") == event for node in cluster.spec.node_names for record in cluster.log(node))
+        if found >= count or time.monotonic() > deadline:
+            return found >= count
+        time.sleep(0.1)

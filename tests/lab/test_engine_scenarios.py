@@ -310,12 +310,16 @@ def test_thirty_cuts_of_the_whole_ip_network_with_the_serial_line_alive_never_ma
     during = cluster.expected(place(cluster.spec, cut))
     within = 2 * cluster.detection_s + 5
     for run in range(1, IP_CUTS + 1):
+        # Each change is left to settle, detection and agreement, before the next: a heal in the middle of
+        # the detection can be seen by one node before the other, and is then a different sequence of events.
         cluster.lab.fail(*cut)
         assert cluster.wait_for(during, within) == during, f"run {run}, cut"
-        assert logged(cluster, "network_down", 2 * run, within), f"run {run}: network_down on both nodes"
+        assert logged(cluster, "network_down", run, within), f"run {run}: network_down on both nodes"
+        time.sleep(cluster.detection_s)
         cluster.lab.heal(*cut)
         assert cluster.wait_for(before, within) == before, f"run {run}, healed"
-        assert logged(cluster, "network_up", 2 * run, within), f"run {run}: network_up on both nodes"
+        assert logged(cluster, "network_up", run, within), f"run {run}: network_up on both nodes"
+        time.sleep(cluster.detection_s)
     double = [(at, holders) for at, holders in cluster.seen if any(len(nodes) > 1 for nodes in holders.values())]
     assert not double, double[:3]
     assert not cluster.violations, cluster.violations
@@ -324,10 +328,12 @@ def test_thirty_cuts_of_the_whole_ip_network_with_the_serial_line_alive_never_ma
 
 
 def logged(cluster: Cluster, event: str, count: int, within: float) -> bool:
-    """Whether the nodes' event logs hold `count` records of `event` between them, waiting up to `within` s."""
+    """Whether every node's event log holds `count` records of `event` about itself ("... on NODE"), waiting up
+    to `within` s."""
     deadline = time.monotonic() + within
     while True:
-        found = sum(record.get("event") == event for node in cluster.spec.node_names for record in cluster.log(node))
+        found = min(sum(record.get("event") == event and record.get("text", "").endswith(f" on {node}")
+                        for record in cluster.log(node)) for node in cluster.spec.node_names)
         if found >= count or time.monotonic() > deadline:
             return found >= count
         time.sleep(0.1)

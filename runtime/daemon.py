@@ -3,8 +3,11 @@
     python3 BUNDLE.pyz run --node NAME [--state-dir DIR] [--key-file PATH] [--device LINK=PATH]...
 
 Every interval the daemon makes its report (`membership`), sends a beat on
-every adapter and link, reads the disks, and decides; between intervals it
-waits on its sockets, serial lines and netlink, and takes in what arrives:
+every adapter and link, reads the disks, and decides; it also decides the
+moment a peer's report goes stale (the miss limit is reached then, not at
+the next tick, which would add up to an interval to every detection).
+Between, it waits on its sockets, serial lines and netlink, and takes in
+what arrives:
 every message is checked (`wire`), and what is dropped is counted by reason,
 never acted on. A carrier change from netlink is seen at once. The actions
 go to the address executor (`actuator`) with nothing else in between, so
@@ -215,6 +218,11 @@ class Daemon:
                     self.tie_ok = False
         for link, stream in self.streams.items():
             stream.write(self._message(link, body))
+        self.decide(now)
+
+    def decide(self, now: int) -> None:
+        """Decide on what the node knows at `now`, and act: at every tick, and between ticks when a report
+        goes stale (a peer's silence reaches a threshold then, not at the next tick)."""
         observation = Observation(now, self.table.fresh(now, self.detection),
                                   self.table.fresh(now, self.detection - self.interval), self.detector.settled(now),
                                   self.table.veterans(now, self.detection) | {self.node})
@@ -235,7 +243,7 @@ class Daemon:
             self.log({"event": event.kind, "details": event.to_json(), "text": event.describe()})
         if decision.actions or errors or decision.reason != self.last_logged:
             self.last_logged = decision.reason
-            self.log({"event": "decision", "reason": decision.reason, "view": decision.view_hash,
+            self.log({"event": "decision", "tick_ms": now, "reason": decision.reason, "view": decision.view_hash,
                       "actions": [[type(action).__name__, *action] for action in decision.actions],
                       "errors": errors, "holds": sorted(self.state.holds), "drops": dict(self.drops.counts),
                       "heard": sorted(self.report.heard), "carriers": sorted(self.report.carriers)})
@@ -248,7 +256,9 @@ class Daemon:
         self.log({"event": "start", "incarnation": self.incarnation})
         next_tick = self.now()
         while not self.stopping:
-            wait = max(0, next_tick - self.now()) / 1000
+            stale = self.table.next_stale(self.now(), (self.detection, self.detection - self.interval))
+            wake = next_tick if stale is None else min(next_tick, stale)
+            wait = max(0, wake - self.now()) / 1000
             for key, _ in self.selector.select(wait):
                 kind, name = key.data
                 if kind == "udp":
@@ -264,6 +274,8 @@ class Daemon:
                 next_tick += self.interval
                 if next_tick < self.now():  # a stall (the machine was suspended): no burst to catch up
                     next_tick = self.now() + self.interval
+            elif stale is not None and self.now() >= stale:
+                self.decide(self.now())
         self.leave()
 
     def stop(self) -> None:

@@ -115,6 +115,11 @@ class Table:
         """The reports that grew within `within_ms`."""
         return {origin: entry[0] for origin, entry in self.entries.items() if now_ms - entry[1] < within_ms}
 
+    def next_stale(self, now_ms: int, windows: Tuple[int, ...]) -> Optional[int]:
+        """The first time after `now_ms` at which a fresh report stops being fresh under one of `windows`."""
+        times = [at + window for _, at, _ in self.entries.values() for window in windows if at + window > now_ms]
+        return min(times) if times else None
+
     def veterans(self, now_ms: int, within_ms: int) -> FrozenSet[str]:
         """The origins fresh without a break for at least `within_ms`: what they do not hear is evidence."""
         return frozenset(origin for origin, (_, at, since) in self.entries.items()

@@ -83,6 +83,17 @@ def test_a_report_is_fresh_while_it_grows():
     assert not table.learn(report._replace(incarnation=0, seq=9), 7000), "an older incarnation"
 
 
+def test_the_daemon_is_woken_when_a_report_goes_stale_not_at_the_next_tick():
+    table = Table()
+    table.learn(Report("alpha", 1, 0, frozenset(), frozenset(), False, (), ""), 1000)
+    table.learn(Report("bravo", 1, 0, frozenset(), frozenset(), False, (), ""), 1040)
+    assert table.next_stale(1100, (300, 200)) == 1200, "alpha's report, at the keep threshold"
+    assert table.next_stale(1240, (300, 200)) == 1300
+    stale = table.next_stale(1299, (300,))
+    assert "alpha" in table.fresh(stale - 1, 300) and "alpha" not in table.fresh(stale, 300)
+    assert table.next_stale(1340, (300, 200)) is None, "nothing fresh is left to go stale"
+
+
 def test_reports_travel_in_a_beat_and_bad_ones_are_dropped():
     cluster = spec((ROOT / "examples" / "two_node_replace.ha").read_text())
     report = Report("alpha", 3, 9, frozenset({"x"}), frozenset({"en0"}), False, ("ledger",), "abc", "abc/0",

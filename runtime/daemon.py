@@ -195,8 +195,7 @@ class Daemon:
 
     def tick(self) -> None:
         now = self.now()
-        if self.netlink is None:
-            self._read_carriers()
+        self._read_carriers()  # netlink tells at once; this each interval, in case a netlink message was lost
         state = self.state
         tie = self.spec.heartbeat.tie_breaker
         self.report = own_report(self.report, self.node, self.incarnation, self.detector.heard(now),

@@ -18,7 +18,7 @@ from halang.lab.engines import Engines
 from runtime.placement import place, startup_placement
 from runtime.topology import assess
 from halang.lab import Lab
-from tests.lab.conftest import THREE_NODE, TWO_NODE
+from tests.lab.conftest import IPV6, THREE_NODE, TWO_NODE
 
 pytestmark = pytest.mark.root
 
@@ -337,3 +337,19 @@ def logged(cluster: Cluster, event: str, count: int, within: float) -> bool:
         if found >= count or time.monotonic() > deadline:
             return found >= count
         time.sleep(0.1)
+
+
+def test_on_ipv6_a_dead_nodes_addresses_answer_from_the_next_node(running):
+    """The IPv6 example (alias, three nodes, serial and SCSI links): oak dies; its addresses come up on the next
+    node of each group's list, announced by unsolicited neighbour advertisements, and the client reaches them."""
+    cluster = running(IPV6)
+    before = settled(cluster)
+    held = [label for label, nodes in before.items() if nodes == ["oak"]]
+    assert held, before
+    cluster.kill("oak")
+    cluster.lab.fail("node:oak")
+    expected = cluster.expected(place(cluster.spec, ["node:oak"]))
+    assert cluster.wait_for(expected, within=2 * cluster.detection_s + 5) == expected
+    for label in held:
+        assert cluster.answers(label, "net_front6"), label
+    assert not cluster.violations, cluster.violations

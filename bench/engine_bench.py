@@ -222,8 +222,10 @@ def _cpu_seconds(pid: int) -> float:
 def rows(runs: int = 40) -> list[str]:
     if os.geteuid() != 0:
         return ["Not measured: the lab needs root (run `make bench` as root)."]
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     with tempfile.TemporaryDirectory() as workdir:
-        lines = ["### Failover", ""] + failover(runs, Path(workdir))
+        lines = [f"Load average when it started (1, 5, 15 min): {load}.", "", "### Failover", ""]
+        lines += failover(runs, Path(workdir))
         lines += ["", "### An idle daemon", ""] + idle_cpu(Path(workdir))
     return lines
 

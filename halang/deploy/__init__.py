@@ -8,7 +8,8 @@
 """
 
 from halang.deploy.command import Console, DeployError, Options, deploy_command, diff_deployed, rollback_command
-from halang.deploy.transport import LocalTransport, RecordingTransport, SshTransport, Target, make_transport
+from halang.deploy.plan import Target
+from halang.deploy.transport import LocalTransport, RecordingTransport, SshTransport, make_transport
 
 __all__ = ["Console", "DeployError", "LocalTransport", "Options", "RecordingTransport", "SshTransport", "Target",
            "deploy_command", "diff_deployed", "make_transport", "rollback_command"]

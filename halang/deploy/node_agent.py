@@ -102,6 +102,9 @@ def check_accepted(root, content_hash, path, claimed):
     current = os.path.join(home(root), "current.pyz")
     if link_target(root, "current.pyz") is None:
         return "first deploy to this node: nothing runs here, so there is no key to check the signature with"
+    if "damaged" in describe(current):
+        raise Refused("the bundle this node runs is damaged, so it cannot check the signature; to deploy here as "
+                      "a first deploy, remove %s on the node" % current)
     code, out, err = run_bundle(current, "--bundle", path, "accept", "--signature", claimed, "--root", root)
     if code != 0:
         raise Refused(err.strip().replace("halang bundle: ", "") or "the running bundle refused it (exit %d)" % code)

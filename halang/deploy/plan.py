@@ -10,11 +10,20 @@ No I/O, no clock: `halang.deploy.rollout` does the talking.
 from __future__ import annotations
 
 from collections import defaultdict
-
-from halang.deploy.transport import Target
+from dataclasses import dataclass
 from halang.diagnostics import Diagnostic, Related, Span, error, warning
 from halang.model.cluster import Cluster
 from runtime.preflight import program
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a node is reached: from its `ssh` attribute, else its first boot address."""
+
+    node: str
+    host: str
+    user: str | None = None
+    port: int = 22
 
 
 class PlanError(Exception):

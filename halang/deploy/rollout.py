@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from halang.deploy.transport import Target, Transport, Unreachable
+from halang.deploy.plan import Target
+from halang.deploy.transport import Transport, Unreachable
 
 AGENT = (Path(__file__).parent / "node_agent.py").read_text()
 

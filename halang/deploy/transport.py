@@ -18,19 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from halang.deploy.plan import Target
+
 
 class Unreachable(Exception):
     """The node could not be reached; the message says why."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a node is reached: from its `ssh` attribute, else its first boot address."""
-
-    node: str
-    host: str
-    user: str | None = None
-    port: int = 22
 
 
 @dataclass(frozen=True)

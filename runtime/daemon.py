@@ -27,6 +27,9 @@ addresses it holds), releases nothing, and `python3 BUNDLE.pyz run`
 re-executes itself from the same path, which after a deploy is the new
 bundle behind the `current.pyz` link (docs/deploy.md). The new process, the
 same pid, adopts what the handover names instead of cleaning its adapters.
+A deploy whose plan restarts or moves groups writes `release.json` (the
+groups) before the SIGHUP: those the daemon holds it releases first and
+does not hand over, so the new configuration places them anew.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import os
 import selectors
 import signal
 import time
+from dataclasses import replace
 from typing import Callable, Dict, List, Optional
 
 from runtime.detector import Detector
@@ -46,7 +50,7 @@ from runtime.transports import DiskTransport, StreamTransport, UdpTransport, lin
 from runtime.wire import Dropped, Drops, Freshness, Message, decode, encode
 
 DEFAULT_STATE_DIR = "/var/lib/halang"
-HANDOVER, DAEMON_FILE = "handover.json", "daemon.json"
+HANDOVER, DAEMON_FILE, RELEASE = "handover.json", "daemon.json", "release.json"
 
 
 class DaemonError(Exception):
@@ -325,8 +329,27 @@ class Daemon:
         self.log({"event": "stop", "released": held})
         self.close()
 
+    def release_for_deploy(self) -> None:
+        """Give up the groups a deploy restarts or moves (release.json), before handing over the rest."""
+        path = os.path.join(self.state_dir, RELEASE)
+        try:
+            with open(path) as handle:
+                groups = set(json.load(handle).get("groups", []))
+            os.unlink(path)
+        except (OSError, ValueError, AttributeError):
+            return
+        released = groups & set(self.state.holds)
+        if not released:
+            return
+        labels = {label for group in released for label in self.spec.group(group).service_ips}
+        self.actuator.apply(tuple(item for item in self.actuator.held if item[0] not in labels))
+        self.state = replace(self.state, holds=frozenset(self.state.holds) - released)
+        self.log({"event": "release", "groups": sorted(released), "text": "released for a deploy that restarts or "
+                                                                          "moves them"})
+
     def close(self, handover: bool = False) -> None:
         if handover:
+            self.release_for_deploy()
             write_json(os.path.join(self.state_dir, HANDOVER),
                        {"pid": os.getpid(), "holds": sorted(self.state.holds),
                         "addresses": [list(item) for item in self.actuator.held]})

@@ -108,10 +108,29 @@ def plan_text(statuses: dict[str, dict], new: dict, title: str) -> str:
 # ------------------------------------------------------------------ the two phases
 
 
+def released(statuses: dict[str, dict], new: dict) -> list[str]:
+    """The groups the plan restarts or moves (every group for a cluster restart): the daemons release them
+    before they reload, so the new configuration places them anew."""
+    from halang.diff.changes import CLUSTER_RESTART
+
+    groups: dict[str, None] = {}
+    for content_hash, nodes in running(statuses).items():
+        if content_hash is None:
+            continue
+        for change in diff_clusters(statuses[nodes[0]]["current"]["snapshot"], new):
+            if change.impact.kind == CLUSTER_RESTART:
+                groups.update((group["name"], None) for group in statuses[nodes[0]]["current"]["snapshot"]["groups"])
+            groups.update((group, None) for group in change.impact.groups)
+    return list(groups)
+
+
 def two_phase(session: Nodes, nodes: list[str], statuses: dict[str, dict], content_hash: str,
-              stage: Callable[[str], Answer], console: Console, verb: str) -> int:
+              stage: Callable[[str], Answer], console: Console, verb: str, release: list[str]) -> int:
     """Stage on every node; only if all staged, activate on every node; if any activation fails, every node
-    goes back to what it ran before. Every node's final state is said, whatever happened."""
+    goes back to what it ran before. Every node's final state is said, whatever happened.
+
+    Activation goes to every node at once, whatever --parallel says: daemons on different bundles do not
+    hear each other (the wire carries the configuration), so the reloads must overlap."""
     staged = session.map(nodes, stage)
     for node, answer in staged.items():
         console.progress(node, f"staged ({answer.value['accepted']})" if answer.ok else f"NOT staged: {answer.error}")
@@ -120,7 +139,7 @@ def two_phase(session: Nodes, nodes: list[str], statuses: dict[str, dict], conte
         console.warn(f"halang: {verb}: staging failed on {', '.join(failed)}: no node was activated")
         _final(console, {node: f"unchanged: runs {short(_hash(statuses[node]))}" for node in statuses})
         return EXIT_TROUBLE
-    activated = session.map(nodes, lambda node: session.activate(node, content_hash))
+    activated = session.map(nodes, lambda node: session.activate(node, content_hash, release), at_once=True)
     for node, answer in activated.items():
         console.progress(node, f"active ({answer.value['daemon']})" if answer.ok else f"activation FAILED: {answer.error}")
     failed = [node for node, answer in activated.items() if not answer.ok]
@@ -130,7 +149,8 @@ def two_phase(session: Nodes, nodes: list[str], statuses: dict[str, dict], conte
         return EXIT_OK
     console.warn(f"halang: {verb}: activation failed on {', '.join(failed)}: every node goes back")
     restored = session.map(nodes, lambda node: session.restore(node, _hash(statuses[node]),
-                                                               _hash(statuses[node], "previous")))
+                                                               _hash(statuses[node], "previous")),
+                           at_once=True)
     states = {}
     for node in statuses:
         before = short(_hash(statuses[node]))
@@ -240,7 +260,8 @@ def deploy_command(path: str, transport: Transport, console: Console, options: O
     sha256 = hashlib.sha256(data).hexdigest()
     signed = signature(key, content_hash)
     return two_phase(session, todo, statuses, content_hash,
-                     lambda node: session.stage(node, content_hash, sha256, signed, data), console, "deploy")
+                     lambda node: session.stage(node, content_hash, sha256, signed, data), console, "deploy",
+                     released(statuses, bundle.snapshot()))
 
 
 def rollback_command(path: str, transport: Transport, console: Console, options: Options) -> int:
@@ -279,7 +300,8 @@ def rollback_command(path: str, transport: Transport, console: Console, options:
         return EXIT_TROUBLE
     signed = signature(key, content_hash)
     return two_phase(session, list(statuses), statuses, content_hash,
-                     lambda node: session.accept(node, content_hash, signed), console, "rollback")
+                     lambda node: session.accept(node, content_hash, signed), console, "rollback",
+                     released(statuses, statuses[first]["previous"]["snapshot"]))
 
 
 def diff_deployed(path: str, transport: Transport, fmt: str = "text", parallel: int = 4) -> Outcome:

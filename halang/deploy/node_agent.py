@@ -13,7 +13,8 @@ Paths are under ROOT (`/` on a real node):
     preflight ROOT SYSFS NODE       < bundle     the bundle's own probe, from a temporary file
     stage ROOT HASH SHA256 SIGNATURE  < bundle   write bundles/HASH.pyz, check it there, have the node accept it
     accept ROOT HASH SIGNATURE                   have the node accept a bundle it already has (rollback)
-    activate ROOT HASH TIMEOUT                   switch current to it and have the daemon load it
+    activate ROOT HASH TIMEOUT RELEASE           switch current to it and have the daemon load it, releasing first
+                                                 the groups RELEASE names (comma-separated, "-": none)
     restore ROOT CURRENT PREVIOUS TIMEOUT        put both links back as they were ("-": none)
 """
 
@@ -163,11 +164,16 @@ def point(root, name, content_hash):
     os.replace(fresh, path)
 
 
-def reload(root, content_hash, timeout):
+def reload(root, content_hash, timeout, release=()):
     """SIGHUP to the running daemon, then wait until the process says it runs the bundle it was sent to."""
     before = daemon(root)
     if before is None:
         return "no daemon runs: it starts from current.pyz when started"
+    if release:
+        path = os.path.join(home(root), "release.json")
+        with open(path + ".new", "w") as handle:
+            json.dump({"groups": list(release)}, handle)
+        os.replace(path + ".new", path)
     os.kill(int(before["pid"]), signal.SIGHUP)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -180,7 +186,7 @@ def reload(root, content_hash, timeout):
     raise Refused("daemon %s did not report the new bundle within %ss" % (before["pid"], timeout))
 
 
-def activate(root, content_hash, timeout):
+def activate(root, content_hash, timeout, release="-"):
     if not os.path.isfile(bundle_path(root, content_hash)):
         raise Refused("bundle %s is not staged on this node" % content_hash[:12])
     old = link_target(root, "current.pyz")
@@ -190,7 +196,8 @@ def activate(root, content_hash, timeout):
         raise Refused("cannot switch current.pyz: %s" % exc)
     if old is not None and old != content_hash:
         point(root, "previous.pyz", old)
-    return {"from": old, "to": content_hash, "daemon": reload(root, content_hash, float(timeout))}
+    groups = [] if release == "-" else release.split(",")
+    return {"from": old, "to": content_hash, "daemon": reload(root, content_hash, float(timeout), groups)}
 
 
 def restore(root, current, previous, timeout):

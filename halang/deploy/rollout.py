@@ -56,9 +56,9 @@ class Nodes:
             return Answer(node, False, {}, str(answer.get("error", f"exit {done.code}")))
         return Answer(node, True, answer)
 
-    def map(self, nodes: list[str], work: Callable[[str], Answer]) -> dict[str, Answer]:
-        """`work` on every node, N at a time; the answers in the nodes' order."""
-        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+    def map(self, nodes: list[str], work: Callable[[str], Answer], at_once: bool = False) -> dict[str, Answer]:
+        """`work` on every node, N at a time (`at_once`: all together); the answers in the nodes' order."""
+        with ThreadPoolExecutor(max_workers=len(nodes) if at_once and nodes else self.parallel) as pool:
             answers = list(pool.map(work, nodes))
         return {answer.node: answer for answer in answers}
 
@@ -78,9 +78,9 @@ class Nodes:
         self.progress(node, "checking")
         return self.call(node, "accept", content_hash, signature)
 
-    def activate(self, node: str, content_hash: str) -> Answer:
-        self.progress(node, "activating")
-        return self.call(node, "activate", content_hash, str(self.reload_timeout))
+    def activate(self, node: str, content_hash: str, release: list[str]) -> Answer:
+        self.progress(node, "activating" + (f", releasing first {', '.join(release)}" if release else ""))
+        return self.call(node, "activate", content_hash, str(self.reload_timeout), ",".join(release) or "-")
 
     def restore(self, node: str, current: str | None, previous: str | None) -> Answer:
         self.progress(node, "going back")

@@ -340,3 +340,12 @@ def test_an_inconclusive_analysis_is_not_deployed(site):
     assert code == EXIT_FINDINGS
     assert "HA300" in said.text
     assert fake.calls == []
+
+
+def test_a_move_has_the_daemons_release_the_group_before_they_reload(site):
+    site.deploy()
+    site.edit("nodes       = [alpha, bravo]", "nodes       = [bravo, alpha]")
+    code, said = site.deploy()
+    assert code == EXIT_OK, said.text
+    assert "move ledger from alpha to bravo" in said.text
+    assert ("alpha", "activating, releasing first ledger") in said.progress

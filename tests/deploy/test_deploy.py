@@ -344,7 +344,7 @@ def test_an_inconclusive_analysis_is_not_deployed(site):
 
 def test_a_move_has_the_daemons_release_the_group_before_they_reload(site):
     site.deploy()
-    site.edit("nodes       = [alpha, bravo]", "nodes       = [bravo, alpha]")
+    site.edit("nodes         = [alpha, bravo]", "nodes         = [bravo, alpha]")
     code, said = site.deploy()
     assert code == EXIT_OK, said.text
     assert "move ledger from alpha to bravo" in said.text

@@ -186,7 +186,7 @@ def _deploy_options(args):
 
     return Options(yes=args.yes, dry_run=args.dry_run, check=getattr(args, "check", False), parallel=args.parallel,
                    key_file=args.key_file, faults=getattr(args, "faults", 1), budget_ms=getattr(args, "budget", None),
-                   reload_timeout=args.reload_timeout)
+                   reachable=getattr(args, "reachable", False), reload_timeout=args.reload_timeout)
 
 
 def cmd_deploy(args) -> int:

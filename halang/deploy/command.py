@@ -45,6 +45,7 @@ class Options:
     key_file: str | None = None
     faults: int = 1
     budget_ms: int | None = None
+    reachable: bool = False
     reload_timeout: int = 60
 
 
@@ -197,7 +198,7 @@ def _verified(path: str, console: Console, options: Options, faults: int):
         source = read_source(path)
     except SourceError as exc:
         raise DeployError(str(exc)) from None
-    report = verify_source(source, faults=faults, budget_ms=options.budget_ms)
+    report = verify_source(source, faults=faults, budget_ms=options.budget_ms, reachable=options.reachable)
     if report.errors or report.cluster is None:
         if faults == 0:
             report.analysis_note = ""

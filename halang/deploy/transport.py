@@ -104,9 +104,9 @@ class SshTransport:
         return self._strict[target.host]
 
     def run(self, target: Target, argv: Sequence[str], data: bytes = b"", label: str = "") -> Completed:
-        ssh = [*self.command, *self.options, *self._host_key_options(target), *self.destination(target),
-               "--", shlex.join(argv)]
         try:
+            ssh = [*self.command, *self.options, *self._host_key_options(target), *self.destination(target),
+                   "--", shlex.join(argv)]
             done = subprocess.run(ssh, input=data, capture_output=True)
         except OSError as exc:
             raise Unreachable(f"cannot run {self.command[0]}: {exc.strerror}") from None

@@ -87,6 +87,13 @@ def test_an_ssh_that_cannot_connect_is_unreachable(tmp_path):
         SshTransport(command=[str(script)]).run(Target("alpha", "10.0.0.1"), ["true"])
 
 
+def test_an_ssh_that_is_not_installed_is_unreachable(tmp_path):
+    from halang.deploy.transport import Unreachable
+
+    with pytest.raises(Unreachable, match="cannot run .*no-ssh-here"):
+        SshTransport(command=[str(tmp_path / "no-ssh-here")]).run(Target("alpha", "10.0.0.1"), ["true"])
+
+
 def test_transport_names():
     assert isinstance(make_transport("ssh"), SshTransport)
     assert str(make_transport("local:/tmp/x").root("alpha")) == "/tmp/x/alpha"

@@ -345,8 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.set_defaults(run=cmd_simulate)
 
     diff = commands.add_parser("diff", help="what changes between two versions (.ha or bundle), and its impact")
-    diff.add_argument("sides", nargs="+", metavar="OLD NEW",
-                      help="two sides, each a .ha file or a bundle; with --deployed, one file")
+    diff.add_argument("sides", nargs="+", metavar="SIDE",
+                      help="OLD and NEW, each a .ha file or a bundle; with --deployed, FILE alone")
     diff.add_argument("--format", choices=("text", "json"), default="text")
     diff.add_argument("--deployed", action="store_true",
                       help="compare FILE with what the nodes run now, and report drift between nodes")

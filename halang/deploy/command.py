@@ -209,7 +209,7 @@ def _verified(path: str, console: Console, options: Options, faults: int):
 
 
 def deploy_command(path: str, transport: Transport, console: Console, options: Options) -> int:
-    from halang.compile import compile_cluster, read_bundle
+    from halang.compile import BundleError, CompileError, compile_cluster, read_bundle
     from halang.report.text import Style, render_report
     from halang.verify import FileReport
 
@@ -225,7 +225,7 @@ def deploy_command(path: str, transport: Transport, console: Console, options: O
             bundle = read_bundle(bundle_path)
         session = Nodes(transport, targets(bundle.snapshot()), options.parallel, console.progress,
                         options.reload_timeout)
-    except (DeployError, PlanError) as exc:
+    except (DeployError, PlanError, CompileError, BundleError) as exc:
         console.warn(f"halang: {exc}")
         return EXIT_TROUBLE
     statuses = fetch(session, console)
@@ -248,7 +248,12 @@ def deploy_command(path: str, transport: Transport, console: Console, options: O
         console.say(f"pre-flight: {len(probes)} nodes ready for {bundle.file_name}")
         return EXIT_OK
     content_hash = bundle.content_hash
-    console.say(plan_text(statuses, bundle.snapshot(), "runs"))
+    try:
+        console.say(plan_text(statuses, bundle.snapshot(), "runs"))
+        release = released(statuses, bundle.snapshot())
+    except DiffError as exc:
+        console.warn(f"halang: what the nodes run cannot be compared with {path}: {exc}; nothing was changed")
+        return EXIT_TROUBLE
     todo = [node for node in statuses if _hash(statuses[node]) != content_hash]
     if not todo:
         console.say(f"\nEvery node runs {short(content_hash)} already: nothing to deploy.")
@@ -261,8 +266,7 @@ def deploy_command(path: str, transport: Transport, console: Console, options: O
     sha256 = hashlib.sha256(data).hexdigest()
     signed = signature(key, content_hash)
     return two_phase(session, todo, statuses, content_hash,
-                     lambda node: session.stage(node, content_hash, sha256, signed, data), console, "deploy",
-                     released(statuses, bundle.snapshot()))
+                     lambda node: session.stage(node, content_hash, sha256, signed, data), console, "deploy", release)
 
 
 def rollback_command(path: str, transport: Transport, console: Console, options: Options) -> int:
@@ -293,7 +297,12 @@ def rollback_command(path: str, transport: Transport, console: Console, options:
         return EXIT_TROUBLE
     content_hash = next(iter(previous.values()))
     first = next(iter(statuses))
-    console.say(plan_text(statuses, statuses[first]["previous"]["snapshot"], "runs"))
+    try:
+        console.say(plan_text(statuses, statuses[first]["previous"]["snapshot"], "runs"))
+        release = released(statuses, statuses[first]["previous"]["snapshot"])
+    except DiffError as exc:
+        console.warn(f"halang: rollback: what the nodes run and ran cannot be compared: {exc}; nothing was changed")
+        return EXIT_TROUBLE
     if options.dry_run:
         console.say(f"\nDry run: every node would go back to {short(content_hash)}; nothing was changed.")
         return EXIT_OK
@@ -301,8 +310,7 @@ def rollback_command(path: str, transport: Transport, console: Console, options:
         return EXIT_TROUBLE
     signed = signature(key, content_hash)
     return two_phase(session, list(statuses), statuses, content_hash,
-                     lambda node: session.accept(node, content_hash, signed), console, "rollback",
-                     released(statuses, statuses[first]["previous"]["snapshot"]))
+                     lambda node: session.accept(node, content_hash, signed), console, "rollback", release)
 
 
 def diff_deployed(path: str, transport: Transport, fmt: str = "text", parallel: int = 4) -> Outcome:

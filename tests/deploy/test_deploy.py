@@ -349,3 +349,33 @@ def test_a_move_has_the_daemons_release_the_group_before_they_reload(site):
     assert code == EXIT_OK, said.text
     assert "move ledger from alpha to bravo" in said.text
     assert ("alpha", "activating, releasing first ledger") in said.progress
+
+
+class RunsAnotherFormat:
+    """Nodes that answer, as what they run, a snapshot of a format this halang does not know."""
+
+    def __init__(self, inner):
+        self.inner, self.python = inner, inner.python
+
+    def root(self, node: str) -> str:
+        return self.inner.root(node)
+
+    def sysfs(self, node: str) -> str:
+        return self.inner.sysfs(node)
+
+    def run(self, target, argv, data=b"", label=""):
+        from halang.deploy.transport import Completed
+
+        if label == "status":
+            snapshot = {**snapshot_of(TWO_NODE), "format": 99}
+            return Completed(0, json.dumps({"current": {"hash": "ab" * 32, "snapshot": snapshot}, "previous": None,
+                                            "daemon": None}), "")
+        return self.inner.run(target, argv, data, label)
+
+
+def test_nodes_running_a_snapshot_this_halang_cannot_compare_change_nothing(site):
+    code, said = site.deploy(RunsAnotherFormat(site.local))
+    assert code == EXIT_TROUBLE
+    assert "cannot be compared with" in said.text and "different formats" in said.text
+    assert site.all_run() == {"alpha": None, "bravo": None}
+    assert diff_deployed(str(site.file), RunsAnotherFormat(site.local)).code == EXIT_TROUBLE

@@ -152,3 +152,20 @@ def test_deploy_from_the_command_line(tmp_path, capsys):
     assert main(["diff", "--deployed", str(example), "--transport", f"local:{tmp_path / 'nodes'}"]) == 0
     assert main(["rollback", str(example), "--yes", *common]) == 2
     assert "ran no bundle before this one" in capsys.readouterr().err
+
+
+def test_the_groups_released_before_a_reload_are_those_the_plan_restarts_or_moves():
+    from halang.deploy.command import released
+
+    old = snapshot_of(ROOT / "examples" / "two_node_replace.ha")
+    statuses = {"alpha": {"current": {"hash": "a", "snapshot": old}}, "bravo": {"current": {"hash": "a",
+                                                                                           "snapshot": old}}}
+    new = json.loads(json.dumps(old))
+    assert released(statuses, new) == []
+    new["heartbeat"]["interval_ms"] = 1000
+    assert released(statuses, new) == []  # live
+    new["groups"][0]["applications"][0]["start"] = "/opt/ledger/bin/start --fast"
+    assert released(statuses, new) == ["ledger"]  # restart
+    new["heartbeat"]["port"] = 7401
+    assert released(statuses, new) == ["ledger", "gateway"]  # a cluster restart: every group
+    assert released({"alpha": {"current": None}}, new) == []  # a first deploy holds nothing to release

@@ -142,7 +142,63 @@ def _print_result(outcome: Outcome) -> int:
 def cmd_diff(args) -> int:
     from halang.diff import diff_command
 
-    return _print_result(diff_command(args.old, args.new, args.format))
+    if args.deployed:
+        if len(args.sides) != 1:
+            raise Trouble("diff --deployed takes one FILE: the nodes are the other side")
+        from halang.deploy import diff_deployed
+
+        return _print_result(diff_deployed(args.sides[0], _transport(args), args.format, args.parallel))
+    if len(args.sides) != 2:
+        raise Trouble("diff takes OLD and NEW (or --deployed FILE)")
+    return _print_result(diff_command(*args.sides, args.format))
+
+
+def _transport(args):
+    from halang.deploy import make_transport
+
+    try:
+        return make_transport(args.transport)
+    except ValueError as exc:
+        raise Trouble(str(exc)) from None
+
+
+def _console(args):
+    from halang.deploy import Console
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def warn(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    def progress(node: str, text: str) -> None:
+        print(f"{node}: {text}", flush=True)
+
+    def confirm(question: str) -> bool:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    return Console(say, warn, progress, confirm if interactive else None, use_color(args))
+
+
+def _deploy_options(args):
+    from halang.deploy import Options
+
+    return Options(yes=args.yes, dry_run=args.dry_run, check=getattr(args, "check", False), parallel=args.parallel,
+                   key_file=args.key_file, faults=getattr(args, "faults", 1), budget_ms=getattr(args, "budget", None),
+                   reachable=getattr(args, "reachable", False), reload_timeout=args.reload_timeout)
+
+
+def cmd_deploy(args) -> int:
+    from halang.deploy import deploy_command
+
+    return deploy_command(args.file, _transport(args), _console(args), _deploy_options(args))
+
+
+def cmd_rollback(args) -> int:
+    from halang.deploy import rollback_command
+
+    return rollback_command(args.file, _transport(args), _console(args), _deploy_options(args))
 
 
 def cmd_fmt(args) -> int:
@@ -289,10 +345,28 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.set_defaults(run=cmd_simulate)
 
     diff = commands.add_parser("diff", help="what changes between two versions (.ha or bundle), and its impact")
-    diff.add_argument("old", metavar="OLD")
-    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("sides", nargs="+", metavar="SIDE",
+                      help="OLD and NEW, each a .ha file or a bundle; with --deployed, FILE alone")
     diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument("--deployed", action="store_true",
+                      help="compare FILE with what the nodes run now, and report drift between nodes")
+    _node_options(diff)
     diff.set_defaults(run=cmd_diff)
+
+    deploy = commands.add_parser("deploy", help="roll the file out to every node: verify, compile, pre-flight, "
+                                                "plan, stage, activate (all nodes or none)")
+    deploy.add_argument("file", metavar="FILE")
+    deploy.add_argument("--check", action="store_true", help="only the pre-flight on the nodes (HA701-HA705)")
+    deploy.add_argument("--faults", type=_faults, default=1, metavar="K",
+                        help="refuse the file if verify --faults K finds errors (default 1)")
+    _analysis_options(deploy)
+    _rollout_options(deploy)
+    deploy.set_defaults(run=cmd_deploy)
+
+    rollback = commands.add_parser("rollback", help="every node back to the bundle it ran before (all or none)")
+    rollback.add_argument("file", metavar="FILE", help="the cluster's .ha file: its nodes and key")
+    _rollout_options(rollback)
+    rollback.set_defaults(run=cmd_rollback)
 
     fmt = commands.add_parser("fmt", help="rewrite .ha files in the canonical layout, keeping comments")
     fmt.add_argument("files", nargs="+", metavar="FILE")
@@ -311,6 +385,33 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("code", nargs="?", metavar="CODE")
     explain.set_defaults(run=cmd_explain)
     return parser
+
+
+def _node_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--transport", default="ssh", metavar="ssh|local:DIR",
+                         help="how nodes are reached: OpenSSH (default), or local:DIR, one directory per node")
+    command.add_argument("--parallel", type=_positive, default=4, metavar="N", help="nodes at a time (default 4)")
+
+
+def _rollout_options(command: argparse.ArgumentParser) -> None:
+    _node_options(command)
+    command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    command.add_argument("--dry-run", action="store_true", help="show the plan and change nothing")
+    command.add_argument("--key-file", metavar="PATH", help="the cluster key to sign with (default: the file's "
+                                                            "key_file)")
+    command.add_argument("--reload-timeout", type=_positive, default=60, metavar="SECONDS",
+                         help="how long a daemon may take to load the new bundle (default 60)")
+    command.add_argument("--no-color", action="store_true")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
 
 
 def _analysis_options(command: argparse.ArgumentParser) -> None:

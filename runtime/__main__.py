@@ -4,6 +4,10 @@
     python3 BUNDLE.pyz verify                        every member against the manifest
     python3 BUNDLE.pyz run --node NAME [--state-dir DIR] [--key-file PATH] [--device LINK=PATH]...
                                                      the node daemon (runtime/daemon.py)
+    python3 BUNDLE.pyz preflight --node NAME [--root DIR] [--sysfs DIR]
+                                                     what the node has of what it needs, as JSON
+    python3 CURRENT.pyz --bundle STAGED accept --signature HEX [--root DIR]
+                                                     is STAGED signed with the key CURRENT names (deploy)
 
 Every command checks the whole bundle first and refuses a damaged one.
 Exit codes: 0 done (for `run`: stopped by SIGTERM, having released what it
@@ -43,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--key-file", metavar="PATH", help="the cluster's key (default: the file's key_file)")
     run.add_argument("--device", action="append", default=[], metavar="LINK=PATH",
                      help="the device of a link on this node, instead of the file's (a lab's pty or disk file)")
+    preflight = commands.add_parser("preflight", help="print, as JSON, what this node has of what the bundle needs")
+    preflight.add_argument("--node", metavar="NAME", required=True)
+    preflight.add_argument("--root", metavar="DIR", default="/", help="where the node's files are (default /)")
+    preflight.add_argument("--sysfs", metavar="DIR", default="/sys", help="where its interfaces are (default /sys)")
+    accept = commands.add_parser("accept", help="check that --bundle is signed with the key of the running bundle")
+    accept.add_argument("--signature", metavar="HEX", required=True)
+    accept.add_argument("--root", metavar="DIR", default="/", help="where the node's files are (default /)")
     return parser
 
 
@@ -73,6 +84,14 @@ def dispatch(argv: Optional[List[str]]) -> int:
             print("%s: ok: %d members match the manifest; cluster %s, content sha256 %s"
                   % (bundle.path, len(bundle.members), bundle.cluster, bundle.content_hash))
             return EXIT_OK
+        if args.command == "preflight":
+            from runtime.preflight import probe
+
+            bundle.plan(args.node)
+            print(json.dumps(probe(bundle.snapshot(), args.node, args.root, args.sysfs), sort_keys=True))
+            return EXIT_OK
+        if args.command == "accept":
+            return accept(bundle, args.signature, args.root)
         return run(bundle, args.node, args.state_dir, args.key_file, args.device)
     except NoSuchNode as exc:
         print("halang bundle: %s" % exc, file=sys.stderr)
@@ -92,6 +111,32 @@ def info(bundle: Bundle, node: Optional[str], as_json: bool) -> int:
     if plan is not None:
         print()
         print(render_plan(plan))
+    return EXIT_OK
+
+
+def accept(staged: Bundle, claimed: str, root: str) -> int:
+    """The node's own check of a staged bundle: signed with the key file the bundle it runs now names."""
+    from runtime.preflight import under
+    from runtime.signing import signed_by
+
+    running = this_archive()
+    if running is None:
+        print("halang bundle: accept runs from the node's current bundle, not from a source tree", file=sys.stderr)
+        return EXIT_USAGE
+    key_file = open_bundle(running).snapshot()["heartbeat"]["key_file"]
+    if not key_file:
+        print("accepted: the running bundle names no key_file, so bundles are not signed")
+        return EXIT_OK
+    try:
+        key = open(under(root, key_file), "rb").read()
+    except OSError as exc:
+        print("halang bundle: refused: cannot read the cluster key %s: %s" % (key_file, exc.strerror), file=sys.stderr)
+        return EXIT_REFUSED
+    if not signed_by(key, staged.content_hash, claimed):
+        print("halang bundle: refused: %s is not signed with this node's cluster key (%s)"
+              % (staged.short_hash, key_file), file=sys.stderr)
+        return EXIT_REFUSED
+    print("accepted: signed with the cluster key %s" % key_file)
     return EXIT_OK
 
 
@@ -127,6 +172,11 @@ def run(bundle: Bundle, node: str, state_dir: str, key_file: Optional[str], devi
         print("halang bundle: node %s cannot start: %s" % (node, exc), file=sys.stderr)
         return EXIT_CANNOT_RUN
     daemon.run()
+    if daemon.reload:
+        # The same path again: after a deploy, `current.pyz` is the new bundle (docs/deploy.md).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     return EXIT_OK
 
 

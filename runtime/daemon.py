@@ -21,6 +21,18 @@ something new: the time, the reason, the actions, and the drop counters.
 At start the daemon removes any service address of the cluster it finds on
 its adapters (a crash leaves them behind) and logs what it removed; on
 SIGTERM it releases what it holds and leaves.
+
+`daemon.json` in the state directory says which process runs which bundle
+(`pid`, `bundle`: the first 16 hex digits of its content hash,
+`incarnation`), for `halang deploy`. On SIGHUP the daemon hands over
+instead of leaving: it writes `handover.json` (its pid, the groups and the
+addresses it holds), releases nothing, and `python3 BUNDLE.pyz run`
+re-executes itself from the same path, which after a deploy is the new
+bundle behind the `current.pyz` link (docs/deploy.md). The new process, the
+same pid, adopts what the handover names instead of cleaning its adapters.
+A deploy whose plan restarts or moves groups writes `release.json` (the
+groups) before the SIGHUP: those the daemon holds it releases first and
+does not hand over, so the new configuration places them anew.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ import os
 import selectors
 import signal
 import time
+from dataclasses import replace
 from typing import Callable, Dict, List, Optional
 
 from runtime.detector import Detector
@@ -40,10 +53,30 @@ from runtime.transports import DiskTransport, StreamTransport, UdpTransport, lin
 from runtime.wire import Dropped, Drops, Freshness, Message, decode, encode
 
 DEFAULT_STATE_DIR = "/var/lib/halang"
+HANDOVER, DAEMON_FILE, RELEASE = "handover.json", "daemon.json", "release.json"
 
 
 class DaemonError(Exception):
     """The daemon cannot start; the message says why."""
+
+
+def write_json(path: str, data: dict) -> None:
+    temporary = path + ".new"
+    with open(temporary, "w") as handle:
+        json.dump(data, handle, sort_keys=True)
+    os.replace(temporary, path)
+
+
+def take_handover(state_dir: str) -> Optional[dict]:
+    """What this very process held before it re-executed itself (SIGHUP), or None; the file is used once."""
+    path = os.path.join(state_dir, HANDOVER)
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+        os.unlink(path)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("pid") == os.getpid() else None
 
 
 def next_incarnation(state_dir: str) -> int:
@@ -80,6 +113,8 @@ class Daemon:
         self.view = ""
         self.seq = 0
         self.stopping = False
+        self.reload = False  # SIGHUP: hand over and re-execute rather than release
+        self.state_dir = state_dir
         self.tie_ok = False
         self.last_logged = ""
         self.drops_logged = 0
@@ -101,8 +136,20 @@ class Daemon:
             self.selector.register(stream.fd, selectors.EVENT_READ, ("stream", link))
         self.netlink = self._netlink()
         self._ignore_dead_links()
-        for found in self.actuator.clean():
-            self.log({"event": "clean", "found": found})
+        handover = take_handover(state_dir)
+        if handover is None:
+            for found in self.actuator.clean():
+                self.log({"event": "clean", "found": found})
+        else:
+            # Only what the new snapshot still knows is adopted; a removed group's addresses stay where they are.
+            held = tuple(tuple(item) for item in handover.get("addresses", [])
+                         if item[0] in spec.service_by_name)
+            holds = frozenset(group for group in handover.get("holds", []) if any(g.name == group for g in spec.groups))
+            self.actuator.held = held
+            self.state = EngineState(node, holds=holds, addresses=held)
+            self.log({"event": "adopt", "holds": sorted(holds), "addresses": [list(item) for item in held]})
+        write_json(os.path.join(state_dir, DAEMON_FILE),
+                   {"pid": os.getpid(), "bundle": config, "incarnation": self.incarnation})
 
     # ------------------------------------------------------------ time and log
 
@@ -252,6 +299,7 @@ class Daemon:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self.stop())
         signal.signal(signal.SIGINT, lambda *_: self.stop())
+        signal.signal(signal.SIGHUP, lambda *_: self.hand_over())
         self.log({"event": "start", "incarnation": self.incarnation})
         next_tick = self.now()
         while not self.stopping:
@@ -275,9 +323,16 @@ class Daemon:
                     next_tick = self.now() + self.interval
             elif stale is not None and self.now() >= stale:
                 self.decide(self.now())
-        self.leave()
+        if self.reload:
+            self.close(handover=True)
+        else:
+            self.leave()
 
     def stop(self) -> None:
+        self.stopping = True
+
+    def hand_over(self) -> None:
+        self.reload = True
         self.stopping = True
 
     def leave(self) -> None:
@@ -286,6 +341,33 @@ class Daemon:
         self.actuator.apply(())
         self.actuator.route_around(())
         self.log({"event": "stop", "released": held})
+        self.close()
+
+    def release_for_deploy(self) -> None:
+        """Give up the groups a deploy restarts or moves (release.json), before handing over the rest."""
+        path = os.path.join(self.state_dir, RELEASE)
+        try:
+            with open(path) as handle:
+                groups = set(json.load(handle).get("groups", []))
+            os.unlink(path)
+        except (OSError, ValueError, AttributeError):
+            return
+        released = groups & set(self.state.holds)
+        if not released:
+            return
+        labels = {label for group in released for label in self.spec.group(group).service_ips}
+        self.actuator.apply(tuple(item for item in self.actuator.held if item[0] not in labels))
+        self.state = replace(self.state, holds=frozenset(self.state.holds) - released)
+        self.log({"event": "release", "groups": sorted(released), "text": "released for a deploy that restarts or "
+                                                                          "moves them"})
+
+    def close(self, handover: bool = False) -> None:
+        if handover:
+            self.release_for_deploy()
+            write_json(os.path.join(self.state_dir, HANDOVER),
+                       {"pid": os.getpid(), "holds": sorted(self.state.holds),
+                        "addresses": [list(item) for item in self.actuator.held]})
+            self.log({"event": "handover", "holds": sorted(self.state.holds)})
         self.udp.close()
         for transport in list(self.disks.values()) + list(self.streams.values()):
             transport.close()

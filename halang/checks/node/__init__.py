@@ -1,1 +1,1 @@
-"""Codes `halang deploy` will gather by looking at the nodes themselves (HA7xx); deploy is not built yet."""
+"""Codes `halang deploy` gathers by looking at the nodes themselves (HA7xx), before it changes anything."""

@@ -10,10 +10,10 @@ class ScriptMissing(Check):
     runs as root on whichever node holds the group when the event happens.
     A script that is missing, not a regular file or not executable on one of
     the group's nodes works in every test on the home node and fails at the
-    first fallover, when it matters most. `halang deploy` is not built yet,
-    so no command reports HA701 today; once built, it will look on every
+    first fallover, when it matters most. `halang deploy` looks on every
     node of the group before it changes anything (and `halang deploy
-    --check` will only look), naming the node.
+    --check` only looks), naming the node; a script line's program is its
+    first word.
 
     Fixes: install the script on every node of the group's `nodes` list, the
     same path everywhere, owned by root and executable (`chmod 0755`); or

@@ -13,9 +13,8 @@ class InterfaceMissing(Check):
     AIX: interfaces there are `en0`, `en1`; on Linux they are `eth0`, `ens192`,
     `enp3s0` or a bond such as `bond0`, as `ip link` lists them.
 
-    `halang deploy` is not built yet, so no command reports HA702 today;
-    once built, it will read the interfaces of every node before it changes
-    anything (and `halang deploy --check` will only read them).
+    `halang deploy` reads the interfaces of every node (`/sys/class/net`)
+    before it changes anything (and `halang deploy --check` only reads them).
 
     Fixes: name the interface as the node's `ip link` shows it, or create it
     (a VLAN, a bond) before deploying.

@@ -8,10 +8,9 @@ class LinkDeviceMissing(Check):
     A non-IP link is what keeps two nodes from taking each other for dead when
     the IP network fails, so a link whose device is missing on one end leaves
     the cluster one IP failure from a split or an outage while the file says
-    otherwise. `halang deploy` is not built yet, so no command reports HA703
-    today; once built, it will look for each link's device (or, for a `disk`
+    otherwise. `halang deploy` looks for each link's device (or, for a `disk`
     link, the shared block device or file) on every node of the link before
-    it changes anything (and `halang deploy --check` will only look).
+    it changes anything (and `halang deploy --check` only looks).
 
     Serial ports and disks are often named differently on each node: write
     the path per node (`alpha = "/dev/ttyS1"`) rather than one `device` for

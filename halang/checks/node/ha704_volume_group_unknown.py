@@ -10,9 +10,10 @@ class VolumeGroupUnknown(Check):
     not zoned or mapped to that node, or it was never imported there, the
     takeover stops at the volume groups and the group does not come up: the
     HACMP equivalent of a shared volume group not imported on the standby
-    node. `halang deploy` is not built yet, so no command reports HA704
-    today; once built, it will ask LVM on every node of each group before it
-    changes anything (and `halang deploy --check` will only ask).
+    node. `halang deploy` looks on every node of each group before it
+    changes anything (and `halang deploy --check` only looks): LVM knows a
+    volume group by its metadata backup (`/etc/lvm/backup/VG`), an active
+    one by `/dev/VG`.
 
     Fixes: present the shared disks to every node of the group's `nodes`
     list, import the volume group there if it was exported (`vgimport`), and

@@ -8,10 +8,9 @@ class ScriptDiffersBetweenNodes(Check):
     A group runs its scripts on whichever node holds it, so the nodes of its
     `nodes` list should run the same scripts. A start script edited on the
     home node and never copied to the others is the kind of drift that only
-    shows at the first fallover, often months later. `halang deploy` is not
-    built yet, so no command reports HA705 today; once built, it will compare
-    the content of each script across the nodes of the groups that use it and
-    name the nodes that differ.
+    shows at the first fallover, often months later. `halang deploy`
+    compares the sha256 of each script across the nodes of the groups that
+    use it (every node, for event scripts) and names the nodes that differ.
 
     It is a warning: a script may differ on purpose (a node-specific path
     inside it). Where it does, keep the difference out of the script (read

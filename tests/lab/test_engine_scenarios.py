@@ -44,6 +44,8 @@ class Cluster:
         self.key.write_bytes(os.urandom(32))
         self.tmp = tmp
         self.engines: dict[str, subprocess.Popen] = {}
+        # The examples' scripts and volumes are not on this machine: their groups' other resources are recorded.
+        self.drivers = ["--resource-drivers", "recorded"]
         self.services = {service.name: service.address for service in self.spec.service_by_name.values()}
         self.violations: list[str] = []
         self.seen: list[tuple[float, dict]] = []
@@ -55,7 +57,7 @@ class Cluster:
             state = self.tmp / "state" / node
             self.engines[node] = self.lab.spawn(node, [sys.executable, self.bundle, "run", "--node", node,
                                                        "--state-dir", str(state), "--key-file", str(self.key),
-                                                       *self.lab.device_args(node)],
+                                                       *self.lab.device_args(node), *self.drivers],
                                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if not self._watcher.is_alive():
             self._watcher.start()

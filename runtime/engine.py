@@ -417,6 +417,9 @@ def _follow(spec: ClusterSpec, plan: Placement, me: str, members: Mapping[str, R
         if missing:
             parents_waiting.append(f"{group.name} (after {', '.join(missing)})")
             continue
+        if _children_held(spec, group.name, phases, others):  # a parent comes back only once they went offline
+            parents_waiting.append(f"{group.name} (its children to go offline first)")
+            continue
         phases[group.name] = ACQUIRING
         actions.append(Acquire(group.name))
         taken.append(group.name)
@@ -425,7 +428,7 @@ def _follow(spec: ClusterSpec, plan: Placement, me: str, members: Mapping[str, R
     if held_elsewhere:
         said.append(f"waiting for the release of {', '.join(held_elsewhere)}")
     if parents_waiting:
-        said.append(f"waiting for parents to be online: {', '.join(parents_waiting)}")
+        said.append(f"waiting for the order of dependencies: {', '.join(parents_waiting)}")
 
 
 def _parent_online(spec: ClusterSpec, plan: Placement, parent: str, me: str, members: Mapping[str, Report],

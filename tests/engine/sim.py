@@ -45,6 +45,8 @@ class Sim:
         self.spec = spec
         # (kind, group, node) -> Done fields (ok, detail, clean) for the executors' outcomes that are not plain success
         self.outcomes = dict(outcomes or {})
+        self.stalled: set = set()  # (kind, group, node) whose executions do not finish until `finish`
+        self.parked: list = []  # (node, Done) of the stalled executions
         self.now = 0
         self.failed: set[str] = set()
         self.nodes: dict[str, NodeSim] = {}
@@ -138,8 +140,20 @@ class Sim:
                     kind = type(action).__name__.lower()
                     sim.actions.append((self.now, kind, action.group))
                     ok, detail, clean = self.outcomes.get((kind, action.group, sim.name), (True, "", True))
-                    sim.done.append(Done(kind, action.group, ok, getattr(action, "application", ""), detail, clean))
+                    done = Done(kind, action.group, ok, getattr(action, "application", ""), detail, clean)
+                    if (kind, action.group, sim.name) in self.stalled:
+                        self.parked.append((sim.name, done))
+                    else:
+                        sim.done.append(done)
         self._check()
+
+    def finish(self, kind: str, group: str, node: str) -> None:
+        """A stalled execution finishes: its outcome reaches the node's next decision."""
+        self.stalled.discard((kind, group, node))
+        for name, done in [item for item in self.parked if item[0] == node and item[1][:2] == (kind, group)]:
+            self.parked.remove((name, done))
+            if name in self.nodes:
+                self.nodes[name].done.append(done)
 
     # ------------------------------------------------------------ what a test asks
 

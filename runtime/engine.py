@@ -128,6 +128,7 @@ class EngineState:
     plan_id: str = ""  # the plan in force, its own or the leader's it follows: "VIEW/REVISION"
     plan: Optional[Placement] = None
     timers: Tuple[Tuple[int, Move], ...] = ()  # (due, fallback) of the plan
+    leading: bool = False  # the plan in force is this node's to revise (it made it, or took over its lead)
     addresses: Tuple[Tuple[str, str, str], ...] = ()
     partition: Tuple[str, ...] = ()
     agreed_partition: Tuple[str, ...] = ()  # the partition of the last agreed view
@@ -191,7 +192,7 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
                 happened = events(spec, previous_plan or OFFLINE, plan,
                                   previous_agreed if previous_agreed is not None else acquire.status, acquire.status)
             if leader != me:  # followed, so that this node can lead from it if it must
-                state = replace(state, plan=plan, plan_id=plan_id, timers=())
+                state = replace(state, plan=plan, plan_id=plan_id, timers=(), leading=False)
             state = replace(state, agreed=acquire.status, agreed_hash=acquire.hash, agreed_partition=partition)
             _follow(spec, plan, me, members, phases, state.failed, actions, said, keep.status)
             addresses = _addresses(spec, plan, me, set(phases) - hurried)
@@ -347,7 +348,12 @@ def _plan(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Map
         step = transition(spec, current, state.agreed, acquire.status)
         timers = tuple((now + move.delay_ms, move) for move in step.pending)
         said.append(f"planned view {acquire.hash}: {_describe(spec, current, step.placement)}")
-        return replace(state, plan=step.placement, plan_id=f"{acquire.hash}/0", timers=timers)
+        return replace(state, plan=step.placement, plan_id=f"{acquire.hash}/0", timers=timers, leading=True)
+    if not state.leading and state.plan is not None:
+        # The lead passed to this node (a node earlier in the file rejoined and followed first): the fallbacks
+        # its previous leader was timing are not known here, so their delays start again, never shorter.
+        timers = tuple((now + move.delay_ms, move) for move in fallback_moves(spec, state.plan, acquire.status))
+        state = replace(state, timers=timers, leading=True)
     due = [move for at, move in state.timers if at <= now]
     if not due or state.plan is None:
         return state

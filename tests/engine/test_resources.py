@@ -191,3 +191,43 @@ def test_a_child_goes_offline_before_its_parent_moves_and_comes_back_after():
     bravo = [kind for _, kind, group in sim.nodes["bravo"].actions if group == "app"]
     assert bravo == ["acquire", "release", "acquire"]
     assert not sim.violations
+
+
+BACK = spec("""
+cluster back {
+  heartbeat { interval = 500ms  miss_limit = 4 }
+  node alpha { }
+  node bravo { }
+  network net {
+    ipat = replace
+    adapter alpha en0 boot 10.1.1.11/24
+    adapter bravo en0 boot 10.1.1.12/24
+    service web_svc 10.1.1.100
+  }
+  link serial { type = rs232  alpha = "/dev/ttyS1"  bravo = "/dev/ttyS1" }
+  resource_group web {
+    nodes          = [alpha, bravo]
+    service_ips    = [web_svc]
+    fallback       = higher_priority
+    fallback_delay = 5s
+  }
+}
+""")
+
+
+def test_a_fallback_waits_its_delay_even_when_the_lead_passes_to_the_node_that_rejoined():
+    sim = Sim(BACK)
+    sim.settle()
+    sim.fail("node:alpha")
+    sim.settle()
+    assert sim.placement() == {"web": ("bravo",)}
+    sim.recover("node:alpha")  # alpha is first in the file: once it has followed bravo's plan, it leads
+    recovered_at, moved_at = sim.now, None
+    for _ in range(60):
+        sim.tick()
+        if moved_at is None and "alpha" in sim.holders("web"):
+            moved_at = sim.now
+    assert sim.placement() == {"web": ("alpha",)}
+    assert any("fallback: web bravo -> alpha" in reason for reason in sim.nodes["alpha"].reasons)
+    assert moved_at - recovered_at >= 5000 + 2 * 2000, "a detection time to be seen, its listening, the delay"
+    assert not sim.violations

@@ -55,10 +55,13 @@ class Cluster:
     def start(self, *nodes: str) -> None:
         for node in nodes or self.spec.node_names:
             state = self.tmp / "state" / node
-            self.engines[node] = self.lab.spawn(node, [sys.executable, self.bundle, "run", "--node", node,
-                                                       "--state-dir", str(state), "--key-file", str(self.key),
-                                                       *self.lab.device_args(node), *self.drivers],
-                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            state.mkdir(parents=True, exist_ok=True)
+            # To a file, never a pipe nobody reads (a full pipe would stop the daemon); read after a failure.
+            with open(state / "stderr", "ab") as stderr:
+                self.engines[node] = self.lab.spawn(node, [sys.executable, self.bundle, "run", "--node", node,
+                                                           "--state-dir", str(state), "--key-file", str(self.key),
+                                                           *self.lab.device_args(node), *self.drivers],
+                                                    stdout=subprocess.DEVNULL, stderr=stderr)
         if not self._watcher.is_alive():
             self._watcher.start()
 

@@ -195,7 +195,8 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
                 state = replace(state, plan=plan, plan_id=plan_id, timers=(), leading=False)
             state = replace(state, agreed=acquire.status, agreed_hash=acquire.hash, agreed_partition=partition)
             _follow(spec, plan, me, members, phases, state.failed, actions, said, keep.status)
-            addresses = _addresses(spec, plan, me, set(phases) - hurried)
+            leaving = {group for group, phase in phases.items() if phase == RELEASING and group not in hurried}
+            addresses = _addresses(spec, plan, me, set(phases) - hurried, state.addresses, leaving)
             if addresses != state.addresses:
                 actions.append(Addresses(addresses))
                 state = replace(state, addresses=addresses)
@@ -458,14 +459,24 @@ def _parent_steady(spec: ClusterSpec, plan: Placement, parent: str, me: str, mem
     return bool(placed) and bool(holders) and holders <= placed
 
 
-def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set) -> Tuple[Tuple[str, str, str], ...]:
-    """The service addresses of the groups held here (a group hurried out loses its addresses at once; one
-    released by plan keeps them until its other resources are down: addresses come first, go last)."""
+def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set, before: Tuple[Tuple[str, str, str], ...],
+               leaving: set) -> Tuple[Tuple[str, str, str], ...]:
+    """The service addresses of the groups held here where the plan puts them; and those of the groups being
+    released because the plan runs them elsewhere, where they are, until their other resources are down
+    (addresses come first and go last), unless a `replace` adapter is wanted for an address the plan puts
+    there. A group hurried out (it may not be kept) is in neither set: its addresses go at once."""
     found = []
     for network in spec.networks:
         for label, ifname in plan.held(me, network.name):
             if ifname is not None and _owner(spec, label) in holds:
                 found.append((label, network.name, ifname))
+    taken = {(network, ifname) for _, network, ifname in found}
+    labels = {label for label, _, _ in found}
+    for label, network, ifname in before:
+        if _owner(spec, label) in leaving and label not in labels \
+                and (spec.network(network).ipat == "alias" or (network, ifname) not in taken):
+            found.append((label, network, ifname))
+    found.sort(key=lambda item: (spec.network_index[item[1]], spec.service_index[item[0]]))
     return tuple(found)
 
 

@@ -122,12 +122,23 @@ def test_the_next_node_waits_until_the_previous_holder_has_released_the_group():
     sim.run(20)
     assert phase(sim, "alpha", "shop") == RELEASING
     assert sim.holders("shop") == ["alpha"]
-    assert sim.addresses("alpha") == {}, "a group given up for failing here loses its addresses at once"
+    assert sim.addresses("alpha") == {"shop_svc": "en0"}, "its addresses go last"
     assert any("waiting for the release of shop (held by alpha)" in reason for reason in sim.nodes["bravo"].reasons)
     sim.finish("release", "shop", "alpha")
     sim.settle()
     assert sim.placement() == {"shop": ("bravo",)}
+    assert sim.addresses("alpha") == {} and sim.addresses("bravo") == {"shop_svc": "en0"}
     assert not sim.violations
+
+
+def test_a_group_that_may_not_be_kept_loses_its_addresses_at_once():
+    sim = Sim(TWO)
+    sim.settle()
+    sim.stalled.add(("release", "shop", "alpha"))
+    sim.fail("adapter:alpha/en0")  # alpha can no longer host it
+    sim.run(10)
+    assert phase(sim, "alpha", "shop") == RELEASING
+    assert sim.addresses("alpha") == {}
 
 
 def test_the_addresses_come_first_and_stay_while_the_rest_of_the_group_is_acquired():

@@ -34,7 +34,7 @@ import time
 from typing import Callable, Dict, List, Optional
 
 from runtime.detector import Detector
-from runtime.engine import Addresses, Announce, EngineState, Observation, Release, decide, online_groups
+from runtime.engine import Addresses, Announce, EngineState, Observation, Probe, Release, decide, online_groups
 from runtime.placement import Event
 from runtime.membership import Report, Table, own_report, report_body, reports_in
 from runtime.snapshot import ClusterSpec
@@ -251,7 +251,8 @@ class Daemon:
             self.event_scripts.raise_event(event)
         for record in self.event_scripts.take():
             self.log(record)
-        if decision.actions or errors or decision.reason != self.last_logged:
+        news = [action for action in decision.actions if not isinstance(action, Probe)]  # routine, not news
+        if news or errors or decision.reason != self.last_logged:
             self.last_logged = decision.reason
             self.log({"event": "decision", "reason": decision.reason, "view": decision.view_hash,
                       "actions": [[type(action).__name__, *action] for action in decision.actions],

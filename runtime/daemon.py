@@ -20,7 +20,9 @@ something new (the time, the reason, the actions, and the drop counters),
 per event (node_down, rg_move, ...), per resource action finished (its
 steps, with the scripts' output), per failed probe and per site script run.
 At start the daemon removes any service address of the cluster it finds on
-its adapters (a crash leaves them behind) and logs what it removed; on
+its adapters (a crash leaves them behind), releases every group of its
+lists that has a filesystem mounted here (the same), and logs what it
+removed; on
 SIGTERM it releases what it holds and leaves.
 """
 
@@ -113,6 +115,10 @@ class Daemon:
         self._ignore_dead_links()
         for found in self.actuator.clean():
             self.log({"event": "clean", "found": found})
+        for group in self.driver.leftovers(node):
+            _, record = self.worker.execute(Release(group))
+            self.log({**record, "event": "clean", "text": f"{group} was left mounted here (a crash?): released "
+                                                         "before joining"})
 
     # ------------------------------------------------------------ time and log
 

@@ -260,6 +260,13 @@ class GroupDriver:
 
     # ------------------------------------------------------------ one group
 
+    def leftovers(self, node: str) -> List[str]:
+        """The groups of the node's lists with a filesystem mounted here: what a daemon that died left up, to be
+        released before it joins again (else it would fail to mount them, and another node would mount them
+        too)."""
+        return [group.name for group in self.spec.groups if node in group.nodes
+                and any(self.system.mounted(fs.mount_point) for fs in group.filesystems)]
+
     def acquire(self, group: str) -> GroupOutcome:
         done: List[Step] = []
         log: List[Dict[str, object]] = []
@@ -388,6 +395,9 @@ class RecordingGroupDriver:
     def __init__(self, spec: ClusterSpec):
         self.spec = spec
         self.calls: List[Tuple[str, ...]] = []
+
+    def leftovers(self, node: str) -> List[str]:
+        return []
 
     def acquire(self, group: str) -> GroupOutcome:
         self.calls.append(("acquire", group))

@@ -146,6 +146,12 @@ def test_a_filesystem_not_mounted_counts_as_released():
     assert not any(argv[0] == "umount" for argv in made.commands.commands)
 
 
+def test_a_group_left_mounted_by_a_daemon_that_died_is_found():
+    assert driver(mounted={"/srv/shop"}).leftovers("alpha") == ["shop"]
+    assert driver(mounted={"/srv/shop"}).leftovers("charlie") == []
+    assert driver(mounted=set()).leftovers("alpha") == []
+
+
 def test_a_restart_stops_then_starts_the_application():
     made = driver()
     assert made.restart("shop", "web").ok

@@ -3,6 +3,7 @@
     python3 BUNDLE.pyz info [--node NAME] [--json]   the manifest, and a node's plan
     python3 BUNDLE.pyz verify                        every member against the manifest
     python3 BUNDLE.pyz run --node NAME [--state-dir DIR] [--key-file PATH] [--device LINK=PATH]...
+                           [--resource-drivers real|recorded]
                                                      the node daemon (runtime/daemon.py)
     python3 BUNDLE.pyz preflight --node NAME [--root DIR] [--sysfs DIR]
                                                      what the node has of what it needs, as JSON
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--key-file", metavar="PATH", help="the cluster's key (default: the file's key_file)")
     run.add_argument("--device", action="append", default=[], metavar="LINK=PATH",
                      help="the device of a link on this node, instead of the file's (a lab's pty or disk file)")
+    run.add_argument("--resource-drivers", choices=("real", "recorded"), default="real",
+                     help="recorded: volume groups, filesystems, applications and monitors are only recorded in "
+                          "the event log, as if they worked (a rehearsal of address takeover); default real")
     preflight = commands.add_parser("preflight", help="print, as JSON, what this node has of what the bundle needs")
     preflight.add_argument("--node", metavar="NAME", required=True)
     preflight.add_argument("--root", metavar="DIR", default="/", help="where the node's files are (default /)")
@@ -92,7 +96,7 @@ def dispatch(argv: Optional[List[str]]) -> int:
             return EXIT_OK
         if args.command == "accept":
             return accept(bundle, args.signature, args.root)
-        return run(bundle, args.node, args.state_dir, args.key_file, args.device)
+        return run(bundle, args.node, args.state_dir, args.key_file, args.device, args.resource_drivers)
     except NoSuchNode as exc:
         print("halang bundle: %s" % exc, file=sys.stderr)
         return EXIT_USAGE
@@ -140,10 +144,13 @@ def accept(staged: Bundle, claimed: str, root: str) -> int:
     return EXIT_OK
 
 
-def run(bundle: Bundle, node: str, state_dir: str, key_file: Optional[str], devices: List[str]) -> int:
+def run(bundle: Bundle, node: str, state_dir: str, key_file: Optional[str], devices: List[str],
+        resource_drivers: str = "real") -> int:
     from runtime.actuator import AddressActuator
     from runtime.daemon import Daemon, DaemonError
+    from runtime.drivers import GroupDriver, Prober, RecordingGroupDriver
     from runtime.snapshot import SnapshotError, load_snapshot
+    from runtime.worker import EventScripts
 
     bundle.plan(node)  # an unknown node is a usage error, said before anything else
     overrides = {}
@@ -165,9 +172,15 @@ def run(bundle: Bundle, node: str, state_dir: str, key_file: Optional[str], devi
         print("halang bundle: cannot read the key file %s: %s; nothing was started" % (path, exc.strerror),
               file=sys.stderr)
         return EXIT_CANNOT_RUN
+    if resource_drivers == "real":
+        driver, prober = GroupDriver(spec), Prober()
+    else:
+        driver = prober = RecordingGroupDriver(spec)
     try:
+        scripts = EventScripts(write_event_wrappers(bundle, node, state_dir), node)
         actuator = AddressActuator(spec, node)
-        daemon = Daemon(spec, node, key, bundle.content_hash[:16], state_dir, actuator, overrides)
+        daemon = Daemon(spec, node, key, bundle.content_hash[:16], state_dir, actuator, overrides, driver=driver,
+                        prober=prober, event_scripts=scripts)
     except (DaemonError, OSError) as exc:
         print("halang bundle: node %s cannot start: %s" % (node, exc), file=sys.stderr)
         return EXIT_CANNOT_RUN
@@ -178,6 +191,23 @@ def run(bundle: Bundle, node: str, state_dir: str, key_file: Optional[str], devi
         sys.stderr.flush()
         os.execv(sys.executable, [sys.executable] + sys.argv)
     return EXIT_OK
+
+
+def write_event_wrappers(bundle: Bundle, node: str, state_dir: str) -> Dict[str, Any]:
+    """The bundle's event wrappers written to STATE_DIR/events/ (a script runs from a file): kind -> (path, the
+    names of its arguments)."""
+    found: Dict[str, Any] = {}
+    folder = os.path.join(state_dir, "events")
+    os.makedirs(folder, exist_ok=True)
+    for kind, entry in bundle.plan(node)["events"].items():
+        path = os.path.join(folder, kind + ".sh")
+        temporary = path + ".new"
+        with open(temporary, "w") as handle:
+            handle.write(bundle.text(entry["wrapper"]))
+        os.chmod(temporary, 0o755)
+        os.replace(temporary, path)
+        found[kind] = (path, tuple(entry["arguments"]))
+    return found
 
 
 def render_manifest(bundle: Bundle) -> str:

@@ -10,16 +10,22 @@ Between, it waits on its sockets, serial lines and netlink, and takes in
 what arrives:
 every message is checked (`wire`), and what is dropped is counted by reason,
 never acted on. A carrier change from netlink is seen at once. The actions
-go to the address executor (`actuator`) with nothing else in between, so
-heartbeats never wait on a script (the resource drivers of issue 10 will
-run in the background).
+to the address executor (`actuator`) at once, and the rest (acquiring and
+releasing groups' volume groups, filesystems and applications, monitors'
+probes, site scripts) to background executors (`worker`), whose outcomes
+come back as observations to the next decision: heartbeats never wait on a
+script.
 
 `--state-dir` (default /var/lib/halang) holds `incarnation` (a number that
 grows with every start, so peers tell a restart from a replay) and
 `events.jsonl`, one JSON line per decision that changed something or said
-something new: the time, the reason, the actions, and the drop counters.
+something new (the time, the reason, the actions, and the drop counters),
+per event (node_down, rg_move, ...), per resource action finished (its
+steps, with the scripts' output), per failed probe and per site script run.
 At start the daemon removes any service address of the cluster it finds on
-its adapters (a crash leaves them behind) and logs what it removed; on
+its adapters (a crash leaves them behind), releases every group of its
+lists that has a filesystem mounted here (the same), and logs what it
+removed; on
 SIGTERM it releases what it holds and leaves.
 
 `daemon.json` in the state directory says which process runs which bundle
@@ -46,11 +52,14 @@ from dataclasses import replace
 from typing import Callable, Dict, List, Optional
 
 from runtime.detector import Detector
-from runtime.engine import Addresses, Announce, EngineState, Observation, RouteAround, decide
+from runtime.engine import ONLINE, Addresses, Announce, EngineState, Observation, Probe, Release, RouteAround, decide, \
+    online_groups
+from runtime.placement import Event
 from runtime.membership import Report, Table, own_report, report_body, reports_in
 from runtime.snapshot import ClusterSpec
 from runtime.transports import DiskTransport, StreamTransport, UdpTransport, link_devices
 from runtime.wire import Dropped, Drops, Freshness, Message, decode, encode
+from runtime.worker import EventScripts, Worker
 
 DEFAULT_STATE_DIR = "/var/lib/halang"
 HANDOVER, DAEMON_FILE, RELEASE = "handover.json", "daemon.json", "release.json"
@@ -97,10 +106,17 @@ def next_incarnation(state_dir: str) -> int:
 class Daemon:
     def __init__(self, spec: ClusterSpec, node: str, key: bytes, config: str, state_dir: str, actuator,
                  devices: Optional[Dict[str, str]] = None, clock: Callable[[], float] = time.monotonic,
-                 port: Optional[int] = None):
+                 port: Optional[int] = None, driver=None, prober=None, event_scripts: Optional[EventScripts] = None):
         self.spec, self.node, self.key, self.config = spec, node, key, config
         self.clock = clock
         self.actuator = actuator
+        if driver is None:
+            from runtime.drivers import RecordingGroupDriver
+
+            driver = RecordingGroupDriver(spec)
+        self.driver = driver
+        self.worker = Worker(spec, driver, prober if prober is not None else driver)
+        self.event_scripts = event_scripts if event_scripts is not None else EventScripts({}, node)
         os.makedirs(state_dir, exist_ok=True)
         self.incarnation = next_incarnation(state_dir)
         self.log_file = open(os.path.join(state_dir, "events.jsonl"), "a")
@@ -140,13 +156,18 @@ class Daemon:
         if handover is None:
             for found in self.actuator.clean():
                 self.log({"event": "clean", "found": found})
+            for group in self.driver.leftovers(node):
+                _, record = self.worker.execute(Release(group))
+                self.log({**record, "event": "clean", "text": f"{group} was left mounted here (a crash?): released "
+                                                             "before joining"})
         else:
             # Only what the new snapshot still knows is adopted; a removed group's addresses stay where they are.
             held = tuple(tuple(item) for item in handover.get("addresses", [])
                          if item[0] in spec.service_by_name)
-            holds = frozenset(group for group in handover.get("holds", []) if any(g.name == group for g in spec.groups))
+            holds = frozenset(group for group in handover.get("holds", []) if group in spec.group_by_name)
             self.actuator.held = held
-            self.state = EngineState(node, holds=holds, addresses=held)
+            phases = tuple((group.name, ONLINE) for group in spec.groups if group.name in holds)
+            self.state = EngineState(node, holds=holds, phases=phases, addresses=held)
             self.log({"event": "adopt", "holds": sorted(holds), "addresses": [list(item) for item in held]})
         write_json(os.path.join(state_dir, DAEMON_FILE),
                    {"pid": os.getpid(), "bundle": config, "incarnation": self.incarnation})
@@ -248,7 +269,8 @@ class Daemon:
         self.report = own_report(self.report, self.node, self.incarnation, self.detector.heard(now),
                                  self.detector.carriers(), bool(tie) and self.tie_ok,
                                  tuple(sorted(state.holds)), self.view, state.plan_id,
-                                 state.plan.groups if state.plan is not None else (), self.detector.settled(now))
+                                 state.plan.groups if state.plan is not None else (), self.detector.settled(now),
+                                 online_groups(state), tuple(sorted(state.failed)))
         self.table.learn(self.report, now)
         body = report_body(self.table.fresh(now, self.detection))
         self.udp.send(lambda sender: self._message(sender, body))
@@ -271,28 +293,46 @@ class Daemon:
         goes stale (a peer's silence reaches a threshold then, not at the next tick)."""
         observation = Observation(now, self.table.fresh(now, self.detection),
                                   self.table.fresh(now, self.detection - self.interval), self.detector.settled(now),
-                                  self.table.veterans(now, self.detection) | {self.node})
+                                  self.table.veterans(now, self.detection) | {self.node}, self._finished())
         self.state, decision = decide(self.spec, self.state, observation)
         self.view = decision.view_hash
         errors: List[str] = []
-        for action in decision.actions:
+        for action in decision.actions:  # addresses first: a group's come before its other resources
             if isinstance(action, Addresses):
                 errors += self.actuator.apply(action.held)
             elif isinstance(action, Announce):
                 self.actuator.announce(action.labels)
             elif isinstance(action, RouteAround):
                 errors += self.actuator.route_around(action.ifnames)
+        for action in decision.actions:
+            if not isinstance(action, (Addresses, Announce, RouteAround)):
+                self.worker.submit(action)
         if self.drops.total != self.drops_logged:  # forged or replayed traffic: said, at most once an interval
             self.drops_logged = self.drops.total
             self.log({"event": "drops", "drops": dict(self.drops.counts)})
         for event in decision.events:
             self.log({"event": event.kind, "details": event.to_json(), "text": event.describe()})
-        if decision.actions or errors or decision.reason != self.last_logged:
+            self.event_scripts.raise_event(event)
+        for record in self.event_scripts.take():
+            self.log(record)
+        news = [action for action in decision.actions if not isinstance(action, Probe)]  # routine, not news
+        if news or errors or decision.reason != self.last_logged:
             self.last_logged = decision.reason
             self.log({"event": "decision", "tick_ms": now, "reason": decision.reason, "view": decision.view_hash,
                       "actions": [[type(action).__name__, *action] for action in decision.actions],
                       "errors": errors, "holds": sorted(self.state.holds), "drops": dict(self.drops.counts),
                       "heard": sorted(self.report.heard), "carriers": sorted(self.report.carriers)})
+
+    def _finished(self):
+        """What the background executors finished, logged (a healthy probe is not news), as observations."""
+        found = []
+        for done, record in self.worker.take():
+            found.append(done)
+            if done.kind != "probe" or not done.ok:
+                self.log(record)
+            if done.kind == "acquire" and not done.ok:
+                self.event_scripts.raise_event(Event("rg_online", node=self.node, group=done.group), ("failed",))
+        return tuple(found)
 
     # ------------------------------------------------------------ the loop
 
@@ -336,8 +376,14 @@ class Daemon:
         self.stopping = True
 
     def leave(self) -> None:
-        """Release everything this node holds, and close."""
-        held = sorted(self.state.holds)
+        """Let the actions under way finish, release everything this node holds (children first), its addresses
+        last, and close."""
+        self.worker.wait()
+        self._finished()
+        held = sorted(self.state.holds, key=lambda group: (-_depth(self.spec, group), -self.spec.group_index[group]))
+        for group in held:
+            _, record = self.worker.execute(Release(group))
+            self.log(record)
         self.actuator.apply(())
         self.actuator.route_around(())
         self.log({"event": "stop", "released": held})
@@ -355,20 +401,33 @@ class Daemon:
         released = groups & set(self.state.holds)
         if not released:
             return
+        steps = []
+        for group in sorted(released, key=self.spec.group_index.__getitem__, reverse=True):  # children first
+            steps.append(self.worker.execute(Release(group))[1])
         labels = {label for group in released for label in self.spec.group(group).service_ips}
         self.actuator.apply(tuple(item for item in self.actuator.held if item[0] not in labels))
-        self.state = replace(self.state, holds=frozenset(self.state.holds) - released)
-        self.log({"event": "release", "groups": sorted(released), "text": "released for a deploy that restarts or "
-                                                                          "moves them"})
+        self.state = replace(self.state, holds=frozenset(self.state.holds) - released,
+                             phases=tuple(item for item in self.state.phases if item[0] not in released))
+        self.log({"event": "release", "groups": sorted(released), "steps": steps,
+                  "text": "released for a deploy that restarts or moves them"})
 
     def close(self, handover: bool = False) -> None:
         if handover:
+            self.worker.wait()  # hand over groups, not acquisitions half done
+            self._finished()
             self.release_for_deploy()
             write_json(os.path.join(self.state_dir, HANDOVER),
                        {"pid": os.getpid(), "holds": sorted(self.state.holds),
                         "addresses": [list(item) for item in self.actuator.held]})
             self.log({"event": "handover", "holds": sorted(self.state.holds)})
+        self.event_scripts.close()
         self.udp.close()
         for transport in list(self.disks.values()) + list(self.streams.values()):
             transport.close()
         self.log_file.close()
+
+
+def _depth(spec: ClusterSpec, group: str) -> int:
+    """How many `after` parents deep a group is: children are released before their parents."""
+    parents = spec.group(group).after
+    return 1 + max((_depth(spec, parent) for parent in parents), default=0)

@@ -52,6 +52,7 @@ from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
 from runtime.membership import Observed, Report, observe
+from runtime.monitors import FALLOVER, RESTART, Watch, due, probed, restarted, watch
 from runtime.placement import OFFLINE, Event, Move, Placement, PlacementError, apply_moves, events, fallback_moves, \
     make_placement, transition
 from runtime.snapshot import ClusterSpec
@@ -86,23 +87,58 @@ class RouteAround(NamedTuple):
     ifnames: Tuple[str, ...]
 
 
+class Probe(NamedTuple):
+    """Run the monitor of one application of a group online here."""
+
+    group: str
+    application: str
+
+
+class Restart(NamedTuple):
+    """Stop and start one application of a group online here (its monitor failed)."""
+
+    group: str
+    application: str
+
+
+class Done(NamedTuple):
+    """What a background executor reports back: `kind` is acquire, release, probe or restart. An acquisition
+    that failed has been rolled back; `clean` says whether the rollback (or a release) left nothing up."""
+
+    kind: str
+    group: str
+    ok: bool
+    application: str = ""
+    detail: str = ""
+    clean: bool = True
+
+
+ACQUIRING, ONLINE, RELEASING, ERROR = "acquiring", "online", "releasing", "error"
+
+
 class Observation(NamedTuple):
     now_ms: int
     acquire: Mapping[str, Report]  # the fresh reports within the miss limit, this node's included
     keep: Mapping[str, Report]  # within miss_limit - 1 intervals
     settled: bool  # the node has listened for a whole detection time
     veterans: Optional[FrozenSet[str]] = None  # nodes in the partition for a detection time (membership.observe)
+    done: Tuple[Done, ...] = ()  # what the executors finished since the last decision
 
 
 @dataclass(frozen=True)
 class EngineState:
     node: str
-    holds: FrozenSet[str] = frozenset()
+    holds: FrozenSet[str] = frozenset()  # every group with anything up here: acquiring, online, releasing, error
+    phases: Tuple[Tuple[str, str], ...] = ()  # (group, phase) of the groups held, file order
+    failed: FrozenSet[str] = frozenset()  # groups whose resources failed here: refused until the daemon restarts
+    hurried: FrozenSet[str] = frozenset()  # groups released because they may not be kept: addresses go at once
+    watches: Tuple[Watch, ...] = ()  # the monitors of the applications of groups online here
     agreed: Optional[Status] = None  # the status of the last view this node agreed to
     agreed_hash: str = ""
     plan_id: str = ""  # the plan in force, its own or the leader's it follows: "VIEW/REVISION"
     plan: Optional[Placement] = None
     timers: Tuple[Tuple[int, Move], ...] = ()  # (due, fallback) of the plan
+    leading: bool = False  # the plan in force is this node's to revise (it made it, or took over its lead)
     addresses: Tuple[Tuple[str, str, str], ...] = ()
     routed_around: Tuple[str, ...] = ()
     partition: Tuple[str, ...] = ()
@@ -119,20 +155,25 @@ class Decision(NamedTuple):
 
 def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> Tuple[EngineState, Decision]:
     me = state.node
+    actions: List[object] = []
+    said: List[str] = []
+    phases = dict(state.phases)
+    state = _take_done(spec, state, observation, phases, actions, said)
     acquire = observe(spec, observation.acquire, observation.veterans)
     keep = observe(spec, observation.keep, observation.veterans)
     partition = acquire.view.partition_of(me) or (me,)
-    actions: List[object] = []
-    said: List[str] = []
-    holds = set(state.holds)
+    hurried = set(state.hurried)
 
-    lost = sorted((group for group in holds if not _may_keep(spec, keep.status, group, me)),
-                  key=spec.group_index.__getitem__)
+    lost = sorted((group for group, phase in phases.items() if phase in (ACQUIRING, ONLINE)
+                   and not _may_keep(spec, keep.status, group, me)), key=spec.group_index.__getitem__)
+    # Children go first: a parent waits for the release of its children held here (after ordering).
+    lost = [group for group in lost if not _children_held(spec, group, phases, {})]
     for group in lost:
-        holds.discard(group)
+        phases[group] = RELEASING
+        hurried.add(group)
         actions.append(Release(group))
     if lost:
-        said.append(f"released {', '.join(lost)}: {_why_lost(keep, me)}")
+        said.append(f"releasing {', '.join(lost)}: {_why_lost(keep, me)}")
 
     if state.partition and set(state.partition) < set(partition):
         # A partition healed: once the merged partition's plan is followed (the other side may have held the same
@@ -144,6 +185,7 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
     happened: Tuple[Event, ...] = ()
     waiting = [node for node, report in members.items() if node != me and report.view != acquire.hash]
     state = replace(state, partition=partition)
+    addressed_before = state.addresses
     if not observation.settled:
         said.append("listening: a whole detection time has not passed since start")
     elif waiting:
@@ -161,10 +203,11 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
                 happened = events(spec, previous_plan or OFFLINE, plan,
                                   previous_agreed if previous_agreed is not None else acquire.status, acquire.status)
             if leader != me:  # followed, so that this node can lead from it if it must
-                state = replace(state, plan=plan, plan_id=plan_id, timers=())
+                state = replace(state, plan=plan, plan_id=plan_id, timers=(), leading=False)
             state = replace(state, agreed=acquire.status, agreed_hash=acquire.hash, agreed_partition=partition)
-            _follow(spec, plan, me, members, holds, actions, said, keep.status)
-            addresses = _addresses(spec, plan, me, holds)
+            _follow(spec, plan, me, members, phases, state.failed, actions, said, keep.status)
+            leaving = {group for group, phase in phases.items() if phase == RELEASING and group not in hurried}
+            addresses = _addresses(spec, plan, me, set(phases) - hurried, state.addresses, leaving)
             if addresses != state.addresses:
                 actions.append(Addresses(addresses))
                 moved = [f"{label} to {ifname}" for label, _, ifname in addresses
@@ -183,13 +226,118 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
                 if addresses:
                     actions.append(Announce(tuple(label for label, _, _ in addresses)))
                     said.append("the partition healed: announced the addresses again")
-    if lost and not any(isinstance(action, Addresses) for action in actions):
-        addresses = tuple(item for item in state.addresses if _owner(spec, item[0]) in holds)
-        actions.append(Addresses(addresses))
-        state = replace(state, addresses=addresses)
-    state = replace(state, holds=frozenset(holds))
+    if state.addresses == addressed_before:
+        addresses = tuple(item for item in state.addresses if _owner(spec, item[0]) in set(phases) - hurried)
+        if addresses != state.addresses:
+            actions.append(Addresses(addresses))
+            state = replace(state, addresses=addresses)
+    state = _monitor(spec, state, observation.now_ms, phases, actions)
+    hurried &= set(phases)
+    state = replace(state, holds=frozenset(phases), hurried=frozenset(hurried),
+                    phases=tuple(sorted(phases.items(), key=lambda item: spec.group_index[item[0]])))
     reason = "; ".join(said) if said else f"view {acquire.hash}: nothing to change"
     return state, Decision(tuple(actions), reason, acquire.hash, happened)
+
+
+def online_groups(state: EngineState) -> Tuple[str, ...]:
+    """The groups whose every resource is up here, file order (what the node's report says)."""
+    return tuple(group for group, phase in state.phases if phase == ONLINE)
+
+
+def _take_done(spec: ClusterSpec, state: EngineState, observation: Observation, phases: Dict[str, str],
+               actions: List[object], said: List[str]) -> EngineState:
+    """What the executors finished: acquisitions and releases change the group's phase; a failed acquisition
+    (rolled back) or a group whose monitor gave up makes this node refuse the group; a release that failed
+    leaves it in error, held, so that no other node takes what may still be up here."""
+    failed = set(state.failed)
+    watches = {(item.group, item.application): item for item in state.watches}
+    now = observation.now_ms
+    for done in observation.done:
+        phase = phases.get(done.group)
+        if phase is None:
+            continue
+        if done.kind == "acquire" and phase == ACQUIRING:
+            if done.ok:
+                phases[done.group] = ONLINE
+                said.append(f"{done.group} is online")
+                for application in spec.group(done.group).applications:
+                    item = watch(done.group, application, now)
+                    if item is not None:
+                        watches[(done.group, application.name)] = item
+            elif done.clean:
+                del phases[done.group]
+                failed.add(done.group)
+                said.append(f"{done.group} failed to come online here and was rolled back ({done.detail}): "
+                            "refused here until this daemon restarts")
+            else:
+                phases[done.group] = ERROR
+                failed.add(done.group)
+                said.append(f"{done.group} failed to come online and its rollback failed ({done.detail}): in error, "
+                            "held here")
+        elif done.kind == "release" and phase in (RELEASING, ERROR):
+            if done.clean:
+                del phases[done.group]
+                said.append(f"{done.group} is released" + ("" if done.ok else f" ({done.detail})"))
+            else:
+                phases[done.group] = ERROR
+                said.append(f"{done.group} failed to release ({done.detail}): in error, held here")
+        elif done.kind in ("probe", "restart") and phase == ONLINE:
+            key = (done.group, done.application)
+            item = watches.get(key)
+            application = _application(spec, done.group, done.application)
+            if item is None or application is None:
+                continue
+            if done.kind == "probe":
+                item, verdict = probed(item, application, done.ok, now)
+            else:
+                item, verdict = restarted(item, application, done.ok, now)
+            watches[key] = item
+            if verdict == RESTART:
+                actions.append(Restart(done.group, done.application))
+                said.append(f"the monitor of {done.application} ({done.group}) failed ({done.detail}): restart "
+                            f"{item.restarts} of {application.monitor.restarts}")  # type: ignore[union-attr]
+            elif verdict == FALLOVER:
+                failed.add(done.group)
+                what = "its restart failed" if done.kind == "restart" else \
+                    f"its monitor failed after {item.restarts} restarts"
+                said.append(f"{done.group} falls over: {done.application} {what} ({done.detail})")
+    watches = {key: item for key, item in watches.items() if phases.get(key[0]) == ONLINE}
+    return replace(state, failed=frozenset(failed),
+                   watches=tuple(sorted(watches.values(), key=lambda item: (spec.group_index[item.group],
+                                                                           item.application))))
+
+
+def _monitor(spec: ClusterSpec, state: EngineState, now: int, phases: Dict[str, str],
+             actions: List[object]) -> EngineState:
+    watches = tuple(item for item in state.watches if phases.get(item.group) == ONLINE)
+    watches, probing = due(watches, now)
+    actions.extend(Probe(item.group, item.application) for item in probing)
+    return replace(state, watches=watches)
+
+
+def _application(spec: ClusterSpec, group: str, name: str):
+    for application in spec.group(group).applications:
+        if application.name == name:
+            return application
+    return None
+
+
+def _children(spec: ClusterSpec, group: str) -> Tuple[str, ...]:
+    found = spec.derived.get("children")
+    if found is None:
+        found = {}
+        for child in spec.groups:
+            for parent in child.after:
+                found.setdefault(parent, []).append(child.name)
+        found = {parent: tuple(children) for parent, children in found.items()}
+        spec.derived["children"] = found
+    return found.get(group, ())
+
+
+def _children_held(spec: ClusterSpec, group: str, phases: Mapping[str, str], members: Mapping[str, Report]) -> bool:
+    """Whether a child of the group (`after`) is still held here or by a member: the parent must wait."""
+    return any(child in phases or any(child in report.holds for report in members.values())
+               for child in _children(spec, group))
 
 
 def _may_keep(spec: ClusterSpec, status: Status, group: str, me: str) -> bool:
@@ -222,7 +370,12 @@ def _plan(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Map
         step = transition(spec, current, state.agreed, acquire.status)
         timers = tuple((now + move.delay_ms, move) for move in step.pending)
         said.append(f"planned view {acquire.hash}: {_describe(spec, current, step.placement)}")
-        return replace(state, plan=step.placement, plan_id=f"{acquire.hash}/0", timers=timers)
+        return replace(state, plan=step.placement, plan_id=f"{acquire.hash}/0", timers=timers, leading=True)
+    if not state.leading and state.plan is not None:
+        # The lead passed to this node (a node earlier in the file rejoined and followed first): the fallbacks
+        # its previous leader was timing are not known here, so their delays start again, never shorter.
+        timers = tuple((now + move.delay_ms, move) for move in fallback_moves(spec, state.plan, acquire.status))
+        state = replace(state, timers=timers, leading=True)
     due = [move for at, move in state.timers if at <= now]
     if not due or state.plan is None:
         return state
@@ -265,37 +418,88 @@ def _plan_in_force(spec: ClusterSpec, state: EngineState, leader: str, members: 
         return None
 
 
-def _follow(spec: ClusterSpec, plan: Placement, me: str, members: Mapping[str, Report], holds: set,
-            actions: List[object], said: List[str], keep: Status) -> None:
-    gone = sorted((group for group in holds if me not in plan.nodes(group)), key=spec.group_index.__getitem__)
+def _follow(spec: ClusterSpec, plan: Placement, me: str, members: Mapping[str, Report], phases: Dict[str, str],
+            failed: FrozenSet[str], actions: List[object], said: List[str], keep: Status) -> None:
+    others = {node: report for node, report in members.items() if node != me}
+    active = [group for group, phase in phases.items() if phase in (ACQUIRING, ONLINE)]
+    gone = [group for group in active
+            if me not in plan.nodes(group) or group in failed
+            or any(not _parent_steady(spec, plan, parent, me, members, phases)
+                   for parent in spec.group(group).after)]
+    gone = sorted((group for group in gone if not _children_held(spec, group, phases, others)),
+                  key=spec.group_index.__getitem__)
     for group in gone:
-        holds.discard(group)
+        phases[group] = RELEASING
         actions.append(Release(group))
     if gone:
-        said.append(f"released {', '.join(gone)}: the plan runs them elsewhere")
-    taken, held_elsewhere = [], []
+        said.append(f"releasing {', '.join(gone)}: the plan runs them elsewhere, they failed here, or a parent "
+                    "is moving")
+    taken, held_elsewhere, parents_waiting = [], [], []
     for group in spec.groups:
-        if me not in plan.nodes(group.name) or group.name in holds or not _may_keep(spec, keep, group.name, me):
+        if me not in plan.nodes(group.name) or group.name in phases or group.name in failed \
+                or not _may_keep(spec, keep, group.name, me):
             continue
-        others = [node for node, report in members.items() if node != me and group.name in report.holds]
-        if others and not group.concurrent:
-            held_elsewhere.append(f"{group.name} (held by {', '.join(others)})")
+        holders = [node for node, report in others.items() if group.name in report.holds]
+        if holders and not group.concurrent:
+            held_elsewhere.append(f"{group.name} (held by {', '.join(holders)})")
             continue
-        holds.add(group.name)
+        missing = [parent for parent in group.after if not _parent_online(spec, plan, parent, me, members, phases)]
+        if missing:
+            parents_waiting.append(f"{group.name} (after {', '.join(missing)})")
+            continue
+        if _children_held(spec, group.name, phases, others):  # a parent comes back only once they went offline
+            parents_waiting.append(f"{group.name} (its children to go offline first)")
+            continue
+        phases[group.name] = ACQUIRING
         actions.append(Acquire(group.name))
         taken.append(group.name)
     if taken:
-        said.append(f"acquired {', '.join(taken)}")
+        said.append(f"acquiring {', '.join(taken)}")
     if held_elsewhere:
         said.append(f"waiting for the release of {', '.join(held_elsewhere)}")
+    if parents_waiting:
+        said.append(f"waiting for the order of dependencies: {', '.join(parents_waiting)}")
 
 
-def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set) -> Tuple[Tuple[str, str, str], ...]:
+def _parent_online(spec: ClusterSpec, plan: Placement, parent: str, me: str, members: Mapping[str, Report],
+                   phases: Mapping[str, str]) -> bool:
+    """The parent is online where the plan puts it, and held nowhere else."""
+    placed = plan.nodes(parent)
+    online = [node for node in placed
+              if (phases.get(parent) == ONLINE if node == me else parent in getattr(members.get(node), "online", ()))]
+    return bool(online) and _parent_steady(spec, plan, parent, me, members, phases)
+
+
+def _parent_steady(spec: ClusterSpec, plan: Placement, parent: str, me: str, members: Mapping[str, Report],
+                   phases: Mapping[str, str]) -> bool:
+    """The parent is held (in any phase) only where the plan puts it, and somewhere: a child may stay."""
+    placed = set(plan.nodes(parent))
+    holders = {node for node, report in members.items() if node != me and parent in report.holds}
+    if parent in phases and phases[parent] != RELEASING:
+        holders.add(me)
+    elif parent in phases:
+        return False
+    return bool(placed) and bool(holders) and holders <= placed
+
+
+def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set, before: Tuple[Tuple[str, str, str], ...],
+               leaving: set) -> Tuple[Tuple[str, str, str], ...]:
+    """The service addresses of the groups held here where the plan puts them; and those of the groups being
+    released because the plan runs them elsewhere, where they are, until their other resources are down
+    (addresses come first and go last), unless a `replace` adapter is wanted for an address the plan puts
+    there. A group hurried out (it may not be kept) is in neither set: its addresses go at once."""
     found = []
     for network in spec.networks:
         for label, ifname in plan.held(me, network.name):
             if ifname is not None and _owner(spec, label) in holds:
                 found.append((label, network.name, ifname))
+    taken = {(network, ifname) for _, network, ifname in found}
+    labels = {label for label, _, _ in found}
+    for label, network, ifname in before:
+        if _owner(spec, label) in leaving and label not in labels \
+                and (spec.network(network).ipat == "alias" or (network, ifname) not in taken):
+            found.append((label, network, ifname))
+    found.sort(key=lambda item: (spec.network_index[item[1]], spec.service_index[item[0]]))
     return tuple(found)
 
 

@@ -6,7 +6,9 @@ reaches only through others (LANGUAGE.md: a node hears every live node it
 can reach through a chain of paths). A report says, for one node (its
 origin): its incarnation and a counter that grows once an interval, the
 paths it hears, its adapters whose carrier is up, whether it reaches the
-tie-breaker disk, the groups it holds, and the hash of the view it acts on.
+tie-breaker disk, the groups it holds (and which of them are online, which it
+refuses after a failure of their resources), and the hash of the view it
+acts on.
 
 `Table` keeps the newest report of each origin and when it last grew; a
 report that has not grown for a detection time is no longer *fresh* (its
@@ -55,12 +57,15 @@ class Report(NamedTuple):
     plan_id: str = ""  # a leader's plan: "VIEW/REVISION" ("" from a node that leads nothing)
     plan: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # (group, nodes) for every group, file order
     settled: bool = True  # it has listened for a whole detection time since it started
+    online: Tuple[str, ...] = ()  # of `holds`, the groups whose every resource is up
+    failed: Tuple[str, ...] = ()  # the groups it failed to acquire or keep, and refuses until it restarts
 
 
 def report_body(reports: Mapping[str, Report]) -> Dict[str, Any]:
     """The `b` of a beat: the reports, as JSON data."""
     return {"r": {origin: [r.incarnation, r.seq, sorted(r.heard), sorted(r.carriers), r.tie, list(r.holds), r.view,
-                           r.plan_id, [[group, list(nodes)] for group, nodes in r.plan], r.settled]
+                           r.plan_id, [[group, list(nodes)] for group, nodes in r.plan], r.settled, list(r.online),
+                           list(r.failed)]
                   for origin, r in reports.items()}}
 
 
@@ -71,15 +76,15 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
         raise Dropped("malformed", "a beat without reports")
     found = []
     for origin, fields in raw.items():
-        if origin not in spec.node_by_name or not isinstance(fields, list) or len(fields) != 10:
+        if origin not in spec.node_by_name or not isinstance(fields, list) or len(fields) != 12:
             raise Dropped("malformed", f"a report of {origin!r}")
-        incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled = fields
+        incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled, online, failed = fields
         if isinstance(incarnation, bool) or not isinstance(incarnation, int) or isinstance(seq, bool) \
                 or not isinstance(seq, int) or not isinstance(tie, bool) or not isinstance(seen, str) \
                 or not all(isinstance(item, list) and all(isinstance(x, str) for x in item)
-                           for item in (heard, carriers, holds)):
+                           for item in (heard, carriers, holds, online, failed)):
             raise Dropped("malformed", f"a report of {origin}")
-        if any(group not in spec.group_by_name for group in holds):
+        if any(group not in spec.group_by_name for group in holds + online + failed):
             raise Dropped("malformed", f"{origin} reports a group this cluster does not have")
         if not isinstance(plan_id, str) or not isinstance(plan, list) or not isinstance(settled, bool):
             raise Dropped("malformed", f"the plan in a report of {origin}")
@@ -90,7 +95,7 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
                 raise Dropped("malformed", f"the plan in a report of {origin}")
             placed.append((item[0], tuple(item[1])))
         found.append(Report(origin, incarnation, seq, frozenset(heard), frozenset(carriers), tie, tuple(holds), seen,
-                            plan_id, tuple(placed), settled))
+                            plan_id, tuple(placed), settled, tuple(online), tuple(failed)))
     return found
 
 
@@ -156,8 +161,10 @@ def observe(spec: ClusterSpec, reports: Mapping[str, Report],
                          if adapter.node in live and adapter not in usable.get((adapter.node, adapter.network), ()))
     down = Down(failed=frozenset(), nodes=frozenset(spec.node_names) - live, adapters=unusable,
                 switches=frozenset(), links=frozenset(), linkends=frozenset())
-    status = status_of(spec, seen, down, usable)
-    digest = hashlib.sha256(json.dumps([seen.partitions, seen.runnable, sorted(unusable)], sort_keys=True)
+    refused = frozenset((group, origin) for origin, report in reports.items() for group in report.failed)
+    status = status_of(spec, seen, down, usable, refused)
+    digest = hashlib.sha256(json.dumps([seen.partitions, seen.runnable, sorted(unusable), sorted(refused)],
+                                       sort_keys=True)
                             .encode("utf-8")).hexdigest()[:16]
     return Observed(seen, status, digest)
 
@@ -200,7 +207,8 @@ def _a_live_peer_with_carrier(spec: ClusterSpec, reports: Mapping[str, Report], 
 
 def own_report(previous: Optional[Report], node: str, incarnation: int, heard: FrozenSet[str],
                carriers: FrozenSet[str], tie: bool, holds: Tuple[str, ...], seen: str, plan_id: str = "",
-               plan: Tuple[Tuple[str, Tuple[str, ...]], ...] = (), settled: bool = True) -> Report:
+               plan: Tuple[Tuple[str, Tuple[str, ...]], ...] = (), settled: bool = True, online: Tuple[str, ...] = (),
+               failed: Tuple[str, ...] = ()) -> Report:
     """This node's report for the next interval: the counter grows by one."""
     seq = previous.seq + 1 if previous is not None and previous.incarnation == incarnation else 0
-    return Report(node, incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled)
+    return Report(node, incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled, online, failed)

@@ -84,7 +84,9 @@ class Status:
     runnable_nodes: FrozenSet[str]
     tie_breaker: Optional[Partition]
     usable: Mapping[Tuple[str, str], Tuple[AdapterSpec, ...]]  # (node, network) -> its usable adapters, file order
-    degraded: FrozenSet[str]  # nodes down, without quorum, or with an unusable adapter
+    degraded: FrozenSet[str]  # nodes down, without quorum, with an unusable adapter, or refusing a group
+    # (group, node): the node's engine failed to acquire or to keep the group, and says so (docs/engine.md)
+    refused: FrozenSet[Tuple[str, str]] = frozenset()
 
     @property
     def view(self) -> View:
@@ -250,14 +252,17 @@ def assess(spec: ClusterSpec, failed: StatusLike = ()) -> Status:
 
 
 def status_of(spec: ClusterSpec, seen: View, down: Down,
-              usable: Mapping[Tuple[str, str], Tuple[AdapterSpec, ...]]) -> Status:
-    """A `Status` from a view and the usable adapters a node engine observed (`assess` makes its own)."""
+              usable: Mapping[Tuple[str, str], Tuple[AdapterSpec, ...]],
+              refused: FrozenSet[Tuple[str, str]] = frozenset()) -> Status:
+    """A `Status` from a view and the usable adapters a node engine observed (`assess` makes its own), and the
+    groups nodes refuse."""
     degraded = set(down.nodes)
+    degraded.update(node for _, node in refused)
     degraded.update(node for node, _ in down.adapters)
     live = frozenset(spec.node_names).difference(down.nodes)
     degraded.update(live - seen.runnable_nodes)
     return Status(down=down, partitions=seen.partitions, runnable=seen.runnable, runnable_nodes=seen.runnable_nodes,
-                  tie_breaker=seen.tie_breaker, usable=usable, degraded=frozenset(degraded))
+                  tie_breaker=seen.tie_breaker, usable=usable, degraded=frozenset(degraded), refused=refused)
 
 
 def partitions(spec: ClusterSpec, failed: StatusLike = ()) -> Tuple[Partition, ...]:
@@ -289,6 +294,8 @@ def can_host_now(spec: ClusterSpec, state: Status, spec_group: GroupSpec, node: 
         return node in spec.static_hosts[spec_group.name]
     if node not in state.runnable_nodes or node not in spec_group.nodes:
         return False
+    if state.refused and (spec_group.name, node) in state.refused:
+        return False
     usable = state.usable
     return all(usable.get((node, network)) for network in spec.group_networks[spec_group.name])
 
@@ -303,7 +310,8 @@ def hosts(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec]) -
 
 
 def why_not(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec], node: str) -> Tuple[str, str]:
-    """Why the node cannot host the group, as (kind, words): kind is `list`, `down`, `quorum` or `network`;
+    """Why the node cannot host the group, as (kind, words): kind is `list`, `down`, `quorum`, `failed` or
+    `network`;
     ("", "") when it can."""
     spec_group = _group(spec, group)
     state = assess(spec, status)
@@ -315,6 +323,8 @@ def why_not(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec],
         part = state.partition_of(node) or (node,)
         return "quorum", (f"{node} has no quorum (its partition holds {len(part)} of "
                           f"{len(spec.node_names)} nodes)")
+    if (spec_group.name, node) in state.refused:
+        return "failed", f"{spec_group.name} failed on {node} (its resources could not be acquired or kept)"
     missing: Dict[str, List[str]] = {}
     for label in spec_group.service_ips:
         network = spec.service(label).network

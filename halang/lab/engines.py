@@ -24,7 +24,10 @@ from halang.verify import load
 
 
 class Engines:
-    def __init__(self, lab, path: Path, workdir: Path):
+    """`drivers="recorded"` (the default here): volume groups, filesystems and applications are only recorded
+    (`run --resource-drivers recorded`), for files whose scripts and volumes are not on this machine."""
+
+    def __init__(self, lab, path: Path, workdir: Path, drivers: str = "recorded"):
         self.lab = lab
         source = SourceText(Path(path).read_text(), str(path))
         model, _, _ = load(source)
@@ -38,6 +41,7 @@ class Engines:
         self.key = workdir / "cluster.key"
         self.key.write_bytes(os.urandom(32))
         self.workdir = workdir
+        self.drivers = drivers
         self.processes: dict[str, subprocess.Popen] = {}
         self.services = {service.name: service.address for service in self.spec.service_by_name.values()}
 
@@ -46,9 +50,13 @@ class Engines:
 
     def start(self, *nodes: str) -> None:
         for node in nodes or self.spec.node_names:
-            argv = [sys.executable, self.bundle, "run", "--node", node, "--state-dir", str(self.state_dir(node)),
-                    "--key-file", str(self.key), *self.lab.device_args(node)]
-            self.processes[node] = self.lab.spawn(node, argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            state = self.state_dir(node)
+            state.mkdir(parents=True, exist_ok=True)
+            argv = [sys.executable, self.bundle, "run", "--node", node, "--state-dir", str(state),
+                    "--key-file", str(self.key), *self.lab.device_args(node), "--resource-drivers", self.drivers]
+            # To a file, never a pipe nobody reads (a full pipe would stop the daemon); read after a failure.
+            with open(state / "stderr", "ab") as stderr:
+                self.processes[node] = self.lab.spawn(node, argv, stdout=subprocess.DEVNULL, stderr=stderr)
 
     def running(self, node: str) -> bool:
         return node in self.processes and self.processes[node].poll() is None

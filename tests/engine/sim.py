@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runtime.detector import Detector
-from runtime.engine import Acquire, Addresses, EngineState, Observation, Release, RouteAround, decide
+from runtime.engine import Acquire, Addresses, Done, EngineState, Observation, Probe, Release, Restart, RouteAround, \
+    decide, online_groups
 from runtime.failures import expand
 from runtime.membership import Report, Table, own_report
 from runtime.paths import end_works, heartbeat_paths
@@ -35,11 +36,17 @@ class NodeSim:
     view: str = ""
     reasons: list = field(default_factory=list)
     events: list = field(default_factory=list)  # what each decision's new plan meant, described
+    done: list = field(default_factory=list)  # what its executors finish by the next tick
+    actions: list = field(default_factory=list)  # every resource action decided, in order
 
 
 class Sim:
-    def __init__(self, spec, start: bool = True, hung_switches: bool = False):
+    def __init__(self, spec, start: bool = True, hung_switches: bool = False, outcomes=None):
         self.spec = spec
+        # (kind, group, node) -> Done fields (ok, detail, clean) for the executors' outcomes that are not plain success
+        self.outcomes = dict(outcomes or {})
+        self.stalled: set = set()  # (kind, group, node) whose executions do not finish until `finish`
+        self.parked: list = []  # (node, Done) of the stalled executions
         self.now = 0
         self.failed: set[str] = set()
         self.nodes: dict[str, NodeSim] = {}
@@ -106,7 +113,7 @@ class Sim:
             sim.report = own_report(sim.report, sim.name, sim.incarnation, sim.detector.heard(self.now),
                                     sim.detector.carriers(), reaches, tuple(sorted(state.holds)), sim.view,
                                     state.plan_id, state.plan.groups if state.plan is not None else (),
-                                    sim.detector.settled(self.now))
+                                    sim.detector.settled(self.now), online_groups(state), tuple(sorted(state.failed)))
             sim.table.learn(sim.report, self.now)
         outgoing = {name: sim.table.fresh(self.now, self.detection) for name, sim in self.nodes.items()}
         for name, sim in self.nodes.items():
@@ -120,14 +127,33 @@ class Sim:
             observation = Observation(self.now, sim.table.fresh(self.now, self.detection),
                                       sim.table.fresh(self.now, self.detection - self.interval),
                                       sim.detector.settled(self.now),
-                                      sim.table.veterans(self.now, self.detection) | {sim.name})
+                                      sim.table.veterans(self.now, self.detection) | {sim.name}, tuple(sim.done))
+            sim.done = []
             sim.state, decision = decide(spec, sim.state, observation)
             sim.view = decision.view_hash
             sim.reasons.append(decision.reason)
             sim.events.extend(event.describe() for event in decision.events)
             for action in decision.actions:
-                assert isinstance(action, (Acquire, Release, Addresses, RouteAround)) or type(action).__name__ == "Announce"
+                assert isinstance(action, (Acquire, Release, Addresses, Probe, Restart, RouteAround)) \
+                    or type(action).__name__ == "Announce"
+                if isinstance(action, (Acquire, Release, Probe, Restart)):
+                    kind = type(action).__name__.lower()
+                    sim.actions.append((self.now, kind, action.group))
+                    ok, detail, clean = self.outcomes.get((kind, action.group, sim.name), (True, "", True))
+                    done = Done(kind, action.group, ok, getattr(action, "application", ""), detail, clean)
+                    if (kind, action.group, sim.name) in self.stalled:
+                        self.parked.append((sim.name, done))
+                    else:
+                        sim.done.append(done)
         self._check()
+
+    def finish(self, kind: str, group: str, node: str) -> None:
+        """A stalled execution finishes: its outcome reaches the node's next decision."""
+        self.stalled.discard((kind, group, node))
+        for name, done in [item for item in self.parked if item[0] == node and item[1][:2] == (kind, group)]:
+            self.parked.remove((name, done))
+            if name in self.nodes:
+                self.nodes[name].done.append(done)
 
     # ------------------------------------------------------------ what a test asks
 

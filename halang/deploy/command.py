@@ -248,11 +248,9 @@ def deploy_command(path: str, transport: Transport, console: Console, options: O
         console.say(f"pre-flight: {len(probes)} nodes ready for {bundle.file_name}")
         return EXIT_OK
     content_hash = bundle.content_hash
-    try:
-        console.say(plan_text(statuses, bundle.snapshot(), "runs"))
-        release = released(statuses, bundle.snapshot())
-    except DiffError as exc:
-        console.warn(f"halang: what the nodes run cannot be compared with {path}: {exc}; nothing was changed")
+    release = _show_plan(console, statuses, bundle.snapshot(), f"halang: what the nodes run cannot be compared "
+                                                                f"with {path}")
+    if release is None:
         return EXIT_TROUBLE
     todo = [node for node in statuses if _hash(statuses[node]) != content_hash]
     if not todo:
@@ -267,6 +265,17 @@ def deploy_command(path: str, transport: Transport, console: Console, options: O
     signed = signature(key, content_hash)
     return two_phase(session, todo, statuses, content_hash,
                      lambda node: session.stage(node, content_hash, sha256, signed, data), console, "deploy", release)
+
+
+def _show_plan(console: Console, statuses, snapshot, cannot: str):
+    """Print the diff plan from what the nodes run to `snapshot`; the groups to release first, or None (said why)
+    when the two cannot be compared."""
+    try:
+        console.say(plan_text(statuses, snapshot, "runs"))
+        return released(statuses, snapshot)
+    except DiffError as exc:
+        console.warn(f"{cannot}: {exc}; nothing was changed")
+        return None
 
 
 def rollback_command(path: str, transport: Transport, console: Console, options: Options) -> int:
@@ -297,11 +306,9 @@ def rollback_command(path: str, transport: Transport, console: Console, options:
         return EXIT_TROUBLE
     content_hash = next(iter(previous.values()))
     first = next(iter(statuses))
-    try:
-        console.say(plan_text(statuses, statuses[first]["previous"]["snapshot"], "runs"))
-        release = released(statuses, statuses[first]["previous"]["snapshot"])
-    except DiffError as exc:
-        console.warn(f"halang: rollback: what the nodes run and ran cannot be compared: {exc}; nothing was changed")
+    release = _show_plan(console, statuses, statuses[first]["previous"]["snapshot"],
+                         "halang: rollback: what the nodes run and ran cannot be compared")
+    if release is None:
         return EXIT_TROUBLE
     if options.dry_run:
         console.say(f"\nDry run: every node would go back to {short(content_hash)}; nothing was changed.")

@@ -51,11 +51,14 @@ import time
 from dataclasses import replace
 from typing import Callable, Dict, List, Optional
 
+from runtime.control import ControlServer
 from runtime.detector import Detector
-from runtime.engine import ONLINE, Addresses, Announce, EngineState, Observation, Probe, Release, RouteAround, decide, \
-    online_groups
+from runtime.engine import ONLINE, Addresses, Announce, EngineState, Leave, Observation, Probe, Release, Reply, \
+    RouteAround, decide, own_report
+from runtime.operator import Request, request_problem
 from runtime.placement import Event
-from runtime.membership import Report, Table, own_report, report_body, reports_in
+from runtime.membership import Report, Table, report_body, reports_in
+from runtime.status import cluster_status
 from runtime.snapshot import ClusterSpec
 from runtime.transports import DiskTransport, StreamTransport, UdpTransport, link_devices
 from runtime.wire import Dropped, Drops, Freshness, Message, decode, encode
@@ -152,6 +155,13 @@ class Daemon:
             self.selector.register(stream.fd, selectors.EVENT_READ, ("stream", link))
         self.netlink = self._netlink()
         self._ignore_dead_links()
+        try:
+            self.control = ControlServer(state_dir, self.selector)
+        except OSError as exc:
+            raise DaemonError(f"cannot open the control socket in {state_dir}: {exc}") from None
+        self.requests: List[Request] = []  # from the control socket, for the next decision
+        self.waiting: Dict[str, object] = {}  # request id -> the connection waiting for its answer
+        self.requests_made = 0
         handover = take_handover(state_dir)
         if handover is None:
             for found in self.actuator.clean():
@@ -264,13 +274,10 @@ class Daemon:
     def tick(self) -> None:
         now = self.now()
         self._read_carriers()  # netlink tells at once; this each interval, in case a netlink message was lost
-        state = self.state
         tie = self.spec.heartbeat.tie_breaker
-        self.report = own_report(self.report, self.node, self.incarnation, self.detector.heard(now),
-                                 self.detector.carriers(), bool(tie) and self.tie_ok,
-                                 tuple(sorted(state.holds)), self.view, state.plan_id,
-                                 state.plan.groups if state.plan is not None else (), self.detector.settled(now),
-                                 online_groups(state), tuple(sorted(state.failed)))
+        self.report = own_report(self.spec, self.report, self.state, self.incarnation, self.detector.heard(now),
+                                 self.detector.carriers(), bool(tie) and self.tie_ok, self.view,
+                                 self.detector.settled(now))
         self.table.learn(self.report, now)
         body = report_body(self.table.fresh(now, self.detection))
         self.udp.send(lambda sender: self._message(sender, body))
@@ -293,7 +300,9 @@ class Daemon:
         goes stale (a peer's silence reaches a threshold then, not at the next tick)."""
         observation = Observation(now, self.table.fresh(now, self.detection),
                                   self.table.fresh(now, self.detection - self.interval), self.detector.settled(now),
-                                  self.table.veterans(now, self.detection) | {self.node}, self._finished())
+                                  self.table.veterans(now, self.detection) | {self.node}, self._finished(),
+                                  tuple(self.requests))
+        self.requests = []
         self.state, decision = decide(self.spec, self.state, observation)
         self.view = decision.view_hash
         errors: List[str] = []
@@ -305,7 +314,11 @@ class Daemon:
             elif isinstance(action, RouteAround):
                 errors += self.actuator.route_around(action.ifnames)
         for action in decision.actions:
-            if not isinstance(action, (Addresses, Announce, RouteAround)):
+            if isinstance(action, Reply):
+                self._reply(action)
+            elif isinstance(action, Leave):
+                self.stopping = True
+            elif not isinstance(action, (Addresses, Announce, RouteAround)):
                 self.worker.submit(action)
         if self.drops.total != self.drops_logged:  # forged or replayed traffic: said, at most once an interval
             self.drops_logged = self.drops.total
@@ -322,6 +335,44 @@ class Daemon:
                       "actions": [[type(action).__name__, *action] for action in decision.actions],
                       "errors": errors, "holds": sorted(self.state.holds), "drops": dict(self.drops.counts),
                       "heard": sorted(self.report.heard), "carriers": sorted(self.report.carriers)})
+
+    def _control(self, connection, request) -> None:
+        """One line from the control socket: status at once; a request to the engine, answered by `Reply`."""
+        if isinstance(request, str):
+            self.control.answer(connection, {"ok": False, "error": request})
+            return
+        operation = request.get("op")
+        if operation == "status":
+            now = self.now()
+            self.control.answer(connection, {"ok": True, "status": cluster_status(
+                self.spec, self.state, self.table.fresh(now, self.detection))})
+            return
+        fields = {"move": ("group", "to", ""), "online": ("group", "to", ""), "offline": ("group", "", ""),
+                  "stop": ("", "node", "mode")}.get(operation)
+        if fields is None:
+            self.control.answer(connection, {"ok": False, "error": f"unknown operation {operation!r}"})
+            return
+        values = [request.get(key, "") if key else "" for key in fields]
+        if not all(isinstance(value, str) for value in values):
+            self.control.answer(connection, {"ok": False, "error": "the request's fields are strings"})
+            return
+        self.requests_made += 1
+        made = Request(f"{self.node}/{self.incarnation}/{self.requests_made}", operation, *values)
+        problem = request_problem(self.spec, made)
+        if problem:
+            self.control.answer(connection, {"ok": False, "error": problem})
+            return
+        self.log({"event": "request", "id": made.id, "request": made.describe()})
+        self.requests.append(made)
+        self.waiting[made.id] = connection
+
+    def _reply(self, action: Reply) -> None:
+        answer = action.answer
+        self.log({"event": "answer", "id": answer.id, "ok": answer.ok, "text": answer.text})
+        connection = self.waiting.pop(answer.id, None)
+        if connection is not None:
+            self.control.answer(connection, {"ok": answer.ok, "text": answer.text, "id": answer.id,
+                                             "node": self.node})
 
     def _finished(self):
         """What the background executors finished, logged (a healthy probe is not news), as observations."""
@@ -354,6 +405,9 @@ class Daemon:
                 elif kind == "stream":
                     for path, data in self.streams[name].read():
                         self.take(data, path)
+                elif kind == "control":
+                    for connection, request in self.control.ready(name):
+                        self._control(connection, request)
                 else:
                     self._netlink_events()
             if self.now() >= next_tick:
@@ -420,6 +474,10 @@ class Daemon:
                        {"pid": os.getpid(), "holds": sorted(self.state.holds),
                         "addresses": [list(item) for item in self.actuator.held]})
             self.log({"event": "handover", "holds": sorted(self.state.holds)})
+        for connection in self.waiting.values():
+            self.control.answer(connection, {"ok": False, "error": f"the daemon of {self.node} stopped before the "
+                                                                   "request was answered"})
+        self.control.close()
         self.event_scripts.close()
         self.udp.close()
         for transport in list(self.disks.values()) + list(self.streams.values()):

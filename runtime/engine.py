@@ -51,8 +51,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
-from runtime.membership import Observed, Report, observe
+from runtime.membership import MAX_ANSWERS, MAX_REQUESTS, Observed, Report, observe
 from runtime.monitors import FALLOVER, RESTART, Watch, due, probed, restarted, watch
+from runtime.operator import Answer, Refused, Request, carry_out, hold_offline
 from runtime.placement import OFFLINE, Event, Move, Placement, PlacementError, apply_moves, events, fallback_moves, \
     make_placement, transition
 from runtime.snapshot import ClusterSpec
@@ -101,6 +102,18 @@ class Restart(NamedTuple):
     application: str
 
 
+class Reply(NamedTuple):
+    """Tell the operator's command waiting on this node's control socket how its request ended."""
+
+    answer: Answer
+
+
+class Leave(NamedTuple):
+    """The node was asked to stop and holds nothing any more: the daemon exits."""
+
+    reason: str
+
+
 class Done(NamedTuple):
     """What a background executor reports back: `kind` is acquire, release, probe or restart. An acquisition
     that failed has been rolled back; `clean` says whether the rollback (or a release) left nothing up."""
@@ -123,6 +136,7 @@ class Observation(NamedTuple):
     settled: bool  # the node has listened for a whole detection time
     veterans: Optional[FrozenSet[str]] = None  # nodes in the partition for a detection time (membership.observe)
     done: Tuple[Done, ...] = ()  # what the executors finished since the last decision
+    requests: Tuple[Request, ...] = ()  # the operator's requests that came in on this node's control socket
 
 
 @dataclass(frozen=True)
@@ -144,6 +158,10 @@ class EngineState:
     partition: Tuple[str, ...] = ()
     agreed_partition: Tuple[str, ...] = ()  # the partition of the last agreed view
     announce_after_heal: bool = False
+    requests: Tuple[Tuple[int, Request], ...] = ()  # (made at, request) of this node's, until answered
+    answers: Tuple[Answer, ...] = ()  # the verdicts this node gave, newest last (the last few are reported)
+    offline: FrozenSet[str] = frozenset()  # the groups the operator holds offline (the plan's, as the leader says)
+    stopping: str = ""  # takeover or offline: asked to stop, the node gives up its groups, then leaves
 
 
 class Decision(NamedTuple):
@@ -159,6 +177,8 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
     said: List[str] = []
     phases = dict(state.phases)
     state = _take_done(spec, state, observation, phases, actions, said)
+    was_stopping = state.stopping
+    state = _take_requests(spec, state, observation, said)
     acquire = observe(spec, observation.acquire, observation.veterans)
     keep = observe(spec, observation.keep, observation.veterans)
     partition = acquire.view.partition_of(me) or (me,)
@@ -191,9 +211,11 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
     elif waiting:
         said.append(f"waiting for {', '.join(waiting)} to agree on view {acquire.hash}")
     else:
-        leader = _leader(spec, members, me if state.agreed_hash else None)
+        leader = leader_of(spec, members, me if state.agreed_hash else None)
         if leader == me:
             state = _plan(spec, state, acquire, members, observation.now_ms, said)
+            if state.plan_id.split("/")[0] == acquire.hash:
+                state = _operate(spec, state, acquire, members, said)
         plan = _plan_in_force(spec, state, leader, members, acquire)
         if plan is None:
             said.append(f"waiting for the plan of {leader} for view {acquire.hash}")
@@ -203,7 +225,8 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
                 happened = events(spec, previous_plan or OFFLINE, plan,
                                   previous_agreed if previous_agreed is not None else acquire.status, acquire.status)
             if leader != me:  # followed, so that this node can lead from it if it must
-                state = replace(state, plan=plan, plan_id=plan_id, timers=(), leading=False)
+                state = replace(state, plan=plan, plan_id=plan_id, timers=(), leading=False,
+                                offline=frozenset(members[leader].offline))
             state = replace(state, agreed=acquire.status, agreed_hash=acquire.hash, agreed_partition=partition)
             _follow(spec, plan, me, members, phases, state.failed, actions, said, keep.status)
             leaving = {group for group, phase in phases.items() if phase == RELEASING and group not in hurried}
@@ -232,6 +255,10 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
             actions.append(Addresses(addresses))
             state = replace(state, addresses=addresses)
     state = _monitor(spec, state, observation.now_ms, phases, actions)
+    state = _replies(spec, state, observation, actions)
+    if was_stopping and not phases and not state.holds:  # and the last report said so
+        actions.append(Leave(f"stopped on the operator's request ({was_stopping}): this node holds nothing"))
+        said.append("leaving: asked to stop, and nothing is held here")
     hurried &= set(phases)
     state = replace(state, holds=frozenset(phases), hurried=frozenset(hurried),
                     phases=tuple(sorted(phases.items(), key=lambda item: spec.group_index[item[0]])))
@@ -242,6 +269,119 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
 def online_groups(state: EngineState) -> Tuple[str, ...]:
     """The groups whose every resource is up here, file order (what the node's report says)."""
     return tuple(group for group, phase in state.phases if phase == ONLINE)
+
+
+def own_report(spec: ClusterSpec, previous: Optional[Report], state: EngineState, incarnation: int,
+               heard: FrozenSet[str], carriers: FrozenSet[str], tie: bool, view: str, settled: bool) -> Report:
+    """The node's report for the next interval (the counter grows by one), from what it observes and its state.
+    A node that stops refuses every group of its lists, so that the plan moves them off it (or, stopping
+    offline, takes them offline) before it leaves."""
+    seq = previous.seq + 1 if previous is not None and previous.incarnation == incarnation else 0
+    refused = state.failed | (frozenset(spec.groups_by_node[state.node]) if state.stopping else frozenset())
+    return Report(state.node, incarnation, seq, heard, carriers, tie, tuple(sorted(state.holds)), view,
+                  state.plan_id, state.plan.groups if state.plan is not None else (), settled, online_groups(state),
+                  tuple(sorted(refused, key=spec.group_index.__getitem__)),
+                  tuple(request for _, request in state.requests), state.answers[-MAX_ANSWERS:],
+                  tuple(sorted(state.offline, key=spec.group_index.__getitem__)), state.stopping)
+
+
+def answer_deadline_ms(spec: ClusterSpec) -> int:
+    """How long a request waits for its answer: the leader answers within an interval or two once the nodes
+    agree on a view, and agreement takes up to a detection time or two after a change."""
+    return max(10_000, 4 * spec.heartbeat.interval_ms * spec.heartbeat.miss_limit)
+
+
+def _take_requests(spec: ClusterSpec, state: EngineState, observation: Observation, said: List[str]) -> EngineState:
+    """The operator's new requests wait here for their answer; a stop for this node, from here or from any node
+    heard, is decided here."""
+    pending = list(state.requests)
+    for request in observation.requests:
+        pending.append((observation.now_ms, request))
+    state = replace(state, requests=tuple(pending[-MAX_REQUESTS:]))
+    for request in _visible_requests(state, observation.acquire):
+        if request.verb != "stop" or request.target != state.node or _answered(state, request.id):
+            continue
+        if state.stopping:
+            state = _answer(state, Answer(request.id, False, f"{state.node} is already stopping ({state.stopping})"))
+            continue
+        state = replace(state, stopping=request.mode)
+        what = "its groups move to the other nodes" if request.mode == "takeover" else "its groups go offline"
+        state = _answer(state, Answer(request.id, True, f"{state.node} stops: {what}, then its daemon leaves"))
+        said.append(f"asked to stop ({request.mode}): giving up every group, then leaving")
+    return state
+
+
+def _operate(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Mapping[str, Report],
+             said: List[str]) -> EngineState:
+    """The leader carries out the partition's move, online and offline requests on its plan, or refuses them
+    with the reason; what it does makes the next revision of the plan."""
+    assert state.plan is not None
+    plan, offline, timers = state.plan, state.offline, state.timers
+    stopping = frozenset(node for node, report in members.items() if report.stopping)
+    changed = False
+    for request in _visible_requests(state, members):
+        if request.verb == "stop" or _answered(state, request.id):
+            continue
+        try:
+            outcome = carry_out(spec, plan, acquire.status, request, offline, stopping)
+        except Refused as exc:
+            state = _answer(state, Answer(request.id, False, str(exc)))
+            said.append(f"refused {request.describe()}: {exc}")
+            continue
+        plan, offline, changed = outcome.placement, outcome.offline, True
+        timers = tuple(item for item in timers if item[1].group != request.group)  # the operator said where
+        state = _answer(state, Answer(request.id, True, outcome.text))
+        said.append(f"operator: {outcome.text}")
+    if not changed:
+        return state
+    revision = int(state.plan_id.split("/")[1]) + 1
+    return replace(state, plan=plan, offline=offline, timers=timers, plan_id=f"{acquire.hash}/{revision}")
+
+
+def _replies(spec: ClusterSpec, state: EngineState, observation: Observation, actions: List[object]) -> EngineState:
+    """The answers to this node's requests, from whichever node gave them, go back to the operator's command; a
+    request left unanswered too long is answered here, saying so."""
+    if not state.requests:
+        return state
+    me = state.node
+    known = {answer.id: answer for origin, report in observation.acquire.items() if origin != me
+             for answer in report.answers}
+    known.update((answer.id, answer) for answer in state.answers)
+    deadline = answer_deadline_ms(spec)
+    waiting = []
+    for made, request in state.requests:
+        answer = known.get(request.id)
+        if answer is None and request.verb == "stop" and request.target not in observation.acquire:
+            answer = Answer(request.id, False, f"{request.target} is not running: its daemon is not heard")
+        if answer is None and observation.now_ms - made > deadline:
+            answer = Answer(request.id, False, f"no answer within {deadline // 1000} s: the partition has not "
+                                               "agreed on a view (see halang status)")
+        if answer is None:
+            waiting.append((made, request))
+        else:
+            actions.append(Reply(answer))
+    return replace(state, requests=tuple(waiting))
+
+
+def _visible_requests(state: EngineState, reports: Mapping[str, Report]) -> List[Request]:
+    """This node's pending requests and those in the reports of the other nodes, each once."""
+    found = {request.id: request for _, request in state.requests}
+    for origin, report in reports.items():
+        if origin != state.node:
+            for request in report.requests:
+                found.setdefault(request.id, request)
+    return list(found.values())
+
+
+def _answered(state: EngineState, request_id: str) -> bool:
+    return any(answer.id == request_id for answer in state.answers)
+
+
+def _answer(state: EngineState, answer: Answer) -> EngineState:
+    return replace(state, answers=(state.answers + (answer,))[-KEPT_ANSWERS:])
+
+
+KEPT_ANSWERS = 64  # more than MAX_ANSWERS: a request is never decided twice while its origin still sends it
 
 
 def _take_done(spec: ClusterSpec, state: EngineState, observation: Observation, phases: Dict[str, str],
@@ -351,7 +491,7 @@ def _why_lost(keep: Observed, me: str) -> str:
     return "this node can no longer host them"
 
 
-def _leader(spec: ClusterSpec, members: Mapping[str, Report], me_if_experienced: Optional[str]) -> str:
+def leader_of(spec: ClusterSpec, members: Mapping[str, Report], me_if_experienced: Optional[str]) -> str:
     """The first member (file order) that has acted on an agreed view before; at a first start, the first."""
     order = sorted(members, key=spec.node_index.__getitem__)
     experienced = [node for node in order if members[node].plan_id or (node == me_if_experienced)]
@@ -367,10 +507,17 @@ def _plan(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Map
         # plan from what the members hold.
         merged = not set(members) <= set(state.agreed_partition)
         current = state.plan if state.plan is not None and not merged else _holdings(spec, members)
+        offline = set(state.offline)
+        if merged:  # what the operator took offline on either side stays offline
+            offline.update(group for report in members.values() for group in report.offline)
+        offline.update(group for node, report in members.items() if report.stopping == "offline"
+                       for group in current.groups_on(node))
         step = transition(spec, current, state.agreed, acquire.status)
-        timers = tuple((now + move.delay_ms, move) for move in step.pending)
-        said.append(f"planned view {acquire.hash}: {_describe(spec, current, step.placement)}")
-        return replace(state, plan=step.placement, plan_id=f"{acquire.hash}/0", timers=timers, leading=True)
+        placement = hold_offline(spec, step.placement, acquire.status, offline)
+        timers = tuple((now + move.delay_ms, move) for move in step.pending if move.group not in offline)
+        said.append(f"planned view {acquire.hash}: {_describe(spec, current, placement)}")
+        return replace(state, plan=placement, plan_id=f"{acquire.hash}/0", timers=timers, leading=True,
+                       offline=frozenset(offline))
     if not state.leading and state.plan is not None:
         # The lead passed to this node (a node earlier in the file rejoined and followed first): the fallbacks
         # its previous leader was timing are not known here, so their delays start again, never shorter.

@@ -39,10 +39,14 @@ import json
 from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
 from runtime.failures import Down
+from runtime.operator import STOP_MODES, Answer, Request, request_from_data
 from runtime.paths import Path, heartbeat_paths
 from runtime.snapshot import AdapterSpec, ClusterSpec
 from runtime.topology import Status, View, status_of, view
 from runtime.wire import Dropped
+
+
+MAX_REQUESTS, MAX_ANSWERS = 8, 8  # a report stays well within a datagram
 
 
 class Report(NamedTuple):
@@ -59,13 +63,18 @@ class Report(NamedTuple):
     settled: bool = True  # it has listened for a whole detection time since it started
     online: Tuple[str, ...] = ()  # of `holds`, the groups whose every resource is up
     failed: Tuple[str, ...] = ()  # the groups it failed to acquire or keep, and refuses until it restarts
+    requests: Tuple[Request, ...] = ()  # the operator's requests made on this node, not answered yet
+    answers: Tuple[Answer, ...] = ()  # its latest verdicts on requests (runtime.operator)
+    offline: Tuple[str, ...] = ()  # a leader's: the groups the operator holds offline
+    stopping: str = ""  # "takeover" or "offline" while the node stops on the operator's request
 
 
 def report_body(reports: Mapping[str, Report]) -> Dict[str, Any]:
     """The `b` of a beat: the reports, as JSON data."""
     return {"r": {origin: [r.incarnation, r.seq, sorted(r.heard), sorted(r.carriers), r.tie, list(r.holds), r.view,
                            r.plan_id, [[group, list(nodes)] for group, nodes in r.plan], r.settled, list(r.online),
-                           list(r.failed)]
+                           list(r.failed), [list(item) for item in r.requests], [list(item) for item in r.answers],
+                           list(r.offline), r.stopping]
                   for origin, r in reports.items()}}
 
 
@@ -76,15 +85,16 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
         raise Dropped("malformed", "a beat without reports")
     found = []
     for origin, fields in raw.items():
-        if origin not in spec.node_by_name or not isinstance(fields, list) or len(fields) != 12:
+        if origin not in spec.node_by_name or not isinstance(fields, list) or len(fields) != 16:
             raise Dropped("malformed", f"a report of {origin!r}")
-        incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled, online, failed = fields
+        incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled, online, failed = fields[:12]
+        requests, answers, offline, stopping = fields[12:]
         if isinstance(incarnation, bool) or not isinstance(incarnation, int) or isinstance(seq, bool) \
                 or not isinstance(seq, int) or not isinstance(tie, bool) or not isinstance(seen, str) \
                 or not all(isinstance(item, list) and all(isinstance(x, str) for x in item)
-                           for item in (heard, carriers, holds, online, failed)):
+                           for item in (heard, carriers, holds, online, failed, offline)):
             raise Dropped("malformed", f"a report of {origin}")
-        if any(group not in spec.group_by_name for group in holds + online + failed):
+        if any(group not in spec.group_by_name for group in holds + online + failed + offline):
             raise Dropped("malformed", f"{origin} reports a group this cluster does not have")
         if not isinstance(plan_id, str) or not isinstance(plan, list) or not isinstance(settled, bool):
             raise Dropped("malformed", f"the plan in a report of {origin}")
@@ -95,8 +105,33 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
                 raise Dropped("malformed", f"the plan in a report of {origin}")
             placed.append((item[0], tuple(item[1])))
         found.append(Report(origin, incarnation, seq, frozenset(heard), frozenset(carriers), tie, tuple(holds), seen,
-                            plan_id, tuple(placed), settled, tuple(online), tuple(failed)))
+                            plan_id, tuple(placed), settled, tuple(online), tuple(failed),
+                            _requests(spec, origin, requests), _answers(origin, answers), tuple(offline),
+                            _stopping(origin, stopping)))
     return found
+
+
+def _requests(spec: ClusterSpec, origin: str, raw: Any) -> Tuple[Request, ...]:
+    if not isinstance(raw, list) or len(raw) > MAX_REQUESTS:
+        raise Dropped("malformed", f"the requests in a report of {origin}")
+    try:
+        return tuple(request_from_data(spec, item) for item in raw)
+    except ValueError as exc:
+        raise Dropped("malformed", f"a request in a report of {origin}: {exc}") from None
+
+
+def _answers(origin: str, raw: Any) -> Tuple[Answer, ...]:
+    if not isinstance(raw, list) or len(raw) > MAX_ANSWERS or not all(
+            isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], bool)
+            and isinstance(item[2], str) for item in raw):
+        raise Dropped("malformed", f"the answers in a report of {origin}")
+    return tuple(Answer(*item) for item in raw)
+
+
+def _stopping(origin: str, raw: Any) -> str:
+    if raw not in ("",) + STOP_MODES:
+        raise Dropped("malformed", f"the stop mode in a report of {origin}")
+    return raw
 
 
 class Table:
@@ -204,11 +239,3 @@ def _a_live_peer_with_carrier(spec: ClusterSpec, reports: Mapping[str, Report], 
                 return True
     return False
 
-
-def own_report(previous: Optional[Report], node: str, incarnation: int, heard: FrozenSet[str],
-               carriers: FrozenSet[str], tie: bool, holds: Tuple[str, ...], seen: str, plan_id: str = "",
-               plan: Tuple[Tuple[str, Tuple[str, ...]], ...] = (), settled: bool = True, online: Tuple[str, ...] = (),
-               failed: Tuple[str, ...] = ()) -> Report:
-    """This node's report for the next interval: the counter grows by one."""
-    seq = previous.seq + 1 if previous is not None and previous.incarnation == incarnation else 0
-    return Report(node, incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled, online, failed)

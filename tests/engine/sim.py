@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runtime.detector import Detector
-from runtime.engine import Acquire, Addresses, Done, EngineState, Observation, Probe, Release, Restart, RouteAround, \
-    decide, online_groups
+from runtime.engine import Acquire, Addresses, Done, EngineState, Leave, Observation, Probe, Release, Reply, Restart, \
+    RouteAround, decide, own_report
 from runtime.failures import expand
-from runtime.membership import Report, Table, own_report
+from runtime.membership import Report, Table
+from runtime.operator import Request
 from runtime.paths import end_works, heartbeat_paths
 from runtime.sets import DisjointSets
 
@@ -38,6 +39,8 @@ class NodeSim:
     events: list = field(default_factory=list)  # what each decision's new plan meant, described
     done: list = field(default_factory=list)  # what its executors finish by the next tick
     actions: list = field(default_factory=list)  # every resource action decided, in order
+    requests: list = field(default_factory=list)  # the operator's requests for its next decision
+    replies: list = field(default_factory=list)  # the answers its control socket would give, in order
 
 
 class Sim:
@@ -54,6 +57,8 @@ class Sim:
         self.detection = spec.heartbeat.interval_ms * spec.heartbeat.miss_limit
         self.violations: list[str] = []
         self.incarnations = 0
+        self.left: list[str] = []  # the nodes whose daemon left on the operator's request
+        self.requests = 0
         self.hung_switches = hung_switches  # a failed switch keeps its ports' links up (the lab's bridge down)
         if start:
             for node in spec.node_names:
@@ -109,11 +114,8 @@ class Sim:
             tie = spec.heartbeat.tie_breaker
             reaches = tie is not None and sim.name in spec.link(tie).nodes and down.link_up(tie) \
                 and down.connected(sim.name, tie)
-            state = sim.state
-            sim.report = own_report(sim.report, sim.name, sim.incarnation, sim.detector.heard(self.now),
-                                    sim.detector.carriers(), reaches, tuple(sorted(state.holds)), sim.view,
-                                    state.plan_id, state.plan.groups if state.plan is not None else (),
-                                    sim.detector.settled(self.now), online_groups(state), tuple(sorted(state.failed)))
+            sim.report = own_report(spec, sim.report, sim.state, sim.incarnation, sim.detector.heard(self.now),
+                                    sim.detector.carriers(), reaches, sim.view, sim.detector.settled(self.now))
             sim.table.learn(sim.report, self.now)
         outgoing = {name: sim.table.fresh(self.now, self.detection) for name, sim in self.nodes.items()}
         for name, sim in self.nodes.items():
@@ -123,19 +125,25 @@ class Sim:
                     self.nodes[peer].detector.beat(path.id, self.now)
                     for report in outgoing[name].values():
                         self.nodes[peer].table.learn(report, self.now)
-        for sim in self.nodes.values():
+        for sim in list(self.nodes.values()):
             observation = Observation(self.now, sim.table.fresh(self.now, self.detection),
                                       sim.table.fresh(self.now, self.detection - self.interval),
                                       sim.detector.settled(self.now),
-                                      sim.table.veterans(self.now, self.detection) | {sim.name}, tuple(sim.done))
-            sim.done = []
+                                      sim.table.veterans(self.now, self.detection) | {sim.name}, tuple(sim.done),
+                                      tuple(sim.requests))
+            sim.done, sim.requests = [], []
             sim.state, decision = decide(spec, sim.state, observation)
             sim.view = decision.view_hash
             sim.reasons.append(decision.reason)
             sim.events.extend(event.describe() for event in decision.events)
             for action in decision.actions:
-                assert isinstance(action, (Acquire, Release, Addresses, Probe, Restart, RouteAround)) \
+                assert isinstance(action, (Acquire, Release, Addresses, Probe, Restart, RouteAround, Reply, Leave)) \
                     or type(action).__name__ == "Announce"
+                if isinstance(action, Reply):
+                    sim.replies.append(action.answer)
+                elif isinstance(action, Leave):
+                    self.left.append(sim.name)
+                    del self.nodes[sim.name]  # the daemon exits; its node stays up
                 if isinstance(action, (Acquire, Release, Probe, Restart)):
                     kind = type(action).__name__.lower()
                     sim.actions.append((self.now, kind, action.group))
@@ -146,6 +154,18 @@ class Sim:
                     else:
                         sim.done.append(done)
         self._check()
+
+    def request(self, node: str, verb: str, group: str = "", target: str = "", mode: str = ""):
+        """The operator asks `node`'s control socket; the request reaches its next decision."""
+        self.requests += 1
+        request = Request(f"{node}/{self.nodes[node].incarnation}/{self.requests}", verb, group, target, mode)
+        self.nodes[node].requests.append(request)
+        return request
+
+    def reply(self, node: str, request) -> object:
+        """The answer `node` gave to the request, or None yet."""
+        return next((answer for answer in self.nodes[node].replies if answer.id == request.id), None) \
+            if node in self.nodes else None
 
     def finish(self, kind: str, group: str, node: str) -> None:
         """A stalled execution finishes: its outcome reaches the node's next decision."""

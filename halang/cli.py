@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from halang import __version__, diagnostics
 from halang.diagnostics import SourceText
@@ -201,6 +202,47 @@ def cmd_rollback(args) -> int:
     return rollback_command(args.file, _transport(args), _console(args), _deploy_options(args))
 
 
+def cmd_status(args) -> int:
+    from halang import control
+
+    path = control.find_socket(args.state_dir)
+    show = control.status_json if args.format == "json" else control.status_text
+    try:
+        while True:
+            seen = control.status(path)
+            if args.watch:
+                print("\033[H\033[2J", end="")  # as watch(1) does: the screen anew each time
+            print(show(seen))
+            if not args.watch:
+                return EXIT_OK
+            sys.stdout.flush()
+            time.sleep(args.watch)
+    except control.ControlError as exc:
+        raise Trouble(str(exc)) from None
+
+
+def cmd_request(args) -> int:
+    from halang import control
+
+    if args.op == "stop":
+        message = {"op": "stop", "node": args.node, "mode": args.mode}
+    else:
+        message = {"op": args.op, "group": args.group}
+        if getattr(args, "to", None):
+            message["to"] = args.to
+    try:
+        return control.request(control.find_socket(args.state_dir), message, not args.no_wait, args.timeout,
+                               lambda line: print(line, flush=True), lambda line: print(line, file=sys.stderr))
+    except control.ControlError as exc:
+        raise Trouble(str(exc)) from None
+
+
+def cmd_start(args) -> int:
+    from halang.deploy import start_command
+
+    return start_command(args.file, args.node, _transport(args), _console(args))
+
+
 def cmd_fmt(args) -> int:
     from halang.fmt import fmt_command
 
@@ -384,7 +426,63 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="explain a diagnostic code (no code: list them)")
     explain.add_argument("code", nargs="?", metavar="CODE")
     explain.set_defaults(run=cmd_explain)
+    _operator_commands(commands)
     return parser
+
+
+def _operator_commands(commands) -> None:
+    """The commands that steer a running cluster through the daemon on this node (docs/operations.md)."""
+    status = commands.add_parser("status", help="the running cluster as this node's daemon sees it: nodes, paths, "
+                                                "groups, where each runs and why (like clstat or crm_mon)")
+    status.add_argument("--format", choices=("text", "json"), default="text")
+    status.add_argument("--watch", type=float, metavar="SECONDS", help="show it again every SECONDS until Ctrl-C")
+    _socket_option(status)
+    status.set_defaults(run=cmd_status)
+
+    move = commands.add_parser("move", help="move a group to a node (refused, with the reason, if it cannot host it)")
+    move.add_argument("group", metavar="GROUP")
+    move.add_argument("--to", required=True, metavar="NODE")
+    _wait_options(move)
+    move.set_defaults(run=cmd_request, op="move")
+
+    online = commands.add_parser("online", help="bring a group online (on NODE, or the first node that can host it)")
+    online.add_argument("group", metavar="GROUP")
+    online.add_argument("--to", metavar="NODE")
+    _wait_options(online)
+    online.set_defaults(run=cmd_request, op="online")
+
+    offline = commands.add_parser("offline", help="take a group offline; it stays offline until online or move")
+    offline.add_argument("group", metavar="GROUP")
+    _wait_options(offline)
+    offline.set_defaults(run=cmd_request, op="offline")
+
+    stop = commands.add_parser("stop", help="stop a node's daemon: its groups move to other nodes (--takeover) or "
+                                            "go offline (--offline) first")
+    stop.add_argument("--node", required=True, metavar="NODE")
+    how = stop.add_mutually_exclusive_group(required=True)
+    how.add_argument("--takeover", dest="mode", action="store_const", const="takeover")
+    how.add_argument("--offline", dest="mode", action="store_const", const="offline")
+    _wait_options(stop)
+    stop.set_defaults(run=cmd_request, op="stop")
+
+    start = commands.add_parser("start", help="start a node's daemon (its systemd unit, else the deployed bundle)")
+    start.add_argument("file", metavar="FILE", help="the cluster's file, which says how to reach the node")
+    start.add_argument("--node", required=True, metavar="NODE")
+    _node_options(start)
+    start.add_argument("--no-color", action="store_true")
+    start.set_defaults(run=cmd_start)
+
+
+def _socket_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--state-dir", metavar="DIR", help="the daemon's state directory, where its control.sock "
+                                                            "is (default /var/lib/halang, else a lab's node)")
+
+
+def _wait_options(command: argparse.ArgumentParser) -> None:
+    _socket_option(command)
+    command.add_argument("--no-wait", action="store_true", help="return once the request is accepted")
+    command.add_argument("--timeout", type=_positive, default=120, metavar="SECONDS",
+                         help="how long to wait for it to be done (default 120)")
 
 
 def _node_options(command: argparse.ArgumentParser) -> None:

@@ -36,18 +36,18 @@ def cluster_status(spec: ClusterSpec, state: EngineState, reports: Mapping[str, 
     paths = []
     for path_id, path in sorted(all_paths(spec).items()):
         ends = [path.first.node, path.second.node]
-        heard = any(path_id in report.heard for origin, report in reports.items() if origin in ends)
+        heard = all(end in reports for end in ends) and any(path_id in reports[end].heard for end in ends)
         paths.append({"id": path_id, "medium": path.medium.label, "between": ends, "heard": heard})
     adapters = [{"node": adapter.node, "ifname": adapter.ifname, "network": adapter.network,
                  "role": adapter.role,
                  "carrier": adapter.node in reports and adapter.ifname in reports[adapter.node].carriers,
                  "usable": adapter in status.usable_adapters(adapter.node, adapter.network)}
-                for adapter in spec.adapters]
+                for adapter in spec.adapters if adapter.node in reports]
     plan = state.plan
     groups = []
     for group in spec.groups:
         placed = list(plan.nodes(group.name)) if plan is not None else []
-        holders = {node: ("online" if group.name in report.online else "changing")
+        holders = {node: ("online" if group.name in report.online else "acquiring" if node in placed else "releasing")
                    for node, report in members.items() if group.name in report.holds}
         if group.name in dict(state.phases):
             holders[me] = dict(state.phases)[group.name]

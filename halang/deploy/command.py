@@ -363,3 +363,28 @@ def diff_deployed(path: str, transport: Transport, fmt: str = "text", parallel: 
             out.append(render_text(changes, f"halang diff --deployed {path}: {', '.join(nodes)} run "
                                             f"{short(content_hash)}"))
     return Outcome(code, "\n".join(out))
+
+
+def start_command(path: str, node: str, transport: Transport, console: Console, timeout: int = 30) -> int:
+    """`halang start --node NODE FILE`: start the daemon of one node, reached as deploy reaches it."""
+    try:
+        report = _verified(path, console, Options(), 0)
+        if report is None:
+            return EXIT_FINDINGS
+        known = targets(report.cluster.snapshot())
+        if node not in known:
+            raise DeployError(f"no node named {node!r} in {path} (the nodes: {', '.join(known)})")
+        session = Nodes(transport, {node: known[node]}, 1, console.progress)
+    except (DeployError, PlanError) as exc:
+        console.warn(f"halang: {exc}")
+        return EXIT_TROUBLE
+    answer = session.call(node, "start", node, str(timeout))
+    if not answer.ok:
+        console.warn(f"halang: {node}: {answer.error}")
+        return EXIT_TROUBLE
+    if answer.value.get("started"):
+        console.say(f"{node}: started ({answer.value['how']}), pid {answer.value['pid']}; it joins the cluster once "
+                    "it has listened for a detection time (halang status)")
+    else:
+        console.say(f"{node}: its daemon runs already (pid {answer.value['pid']})")
+    return EXIT_OK

@@ -16,6 +16,8 @@ Paths are under ROOT (`/` on a real node):
     activate ROOT HASH TIMEOUT RELEASE           switch current to it and have the daemon load it, releasing first
                                                  the groups RELEASE names (comma-separated, "-": none)
     restore ROOT CURRENT PREVIOUS TIMEOUT        put both links back as they were ("-": none)
+    start ROOT NODE TIMEOUT                      start the node's daemon (`halang start`): its systemd unit where
+                                                 systemd runs the machine, else the current bundle in the background
 """
 
 import hashlib
@@ -214,8 +216,36 @@ def restore(root, current, previous, timeout):
     return {"current": current, "daemon": said}
 
 
+def start(root, node, timeout):
+    running = daemon(root)
+    if running is not None:
+        return {"started": False, "pid": running["pid"]}
+    current = os.path.join(home(root), "current.pyz")
+    if not os.path.exists(current):
+        raise Refused("no bundle is deployed here (%s): halang deploy first" % current)
+    if root == "/" and os.path.isdir("/run/systemd/system"):
+        how = "systemctl start halang-node@" + node
+        done = subprocess.run(how.split(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if done.returncode:
+            raise Refused("%s failed: %s" % (how, done.stderr.decode("utf-8", "replace").strip()))
+    else:
+        how = "%s run --node %s, in the background" % (current, node)
+        with open(os.path.join(home(root), "daemon.out"), "ab") as output:
+            subprocess.Popen([sys.executable, current, "run", "--node", node, "--state-dir", home(root)],
+                             stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True)
+    deadline = time.time() + float(timeout)
+    while time.time() < deadline:
+        running = daemon(root)
+        if running is not None:
+            return {"started": True, "pid": running["pid"], "how": how}
+        time.sleep(0.2)
+    raise Refused("started with %s, but no daemon wrote %s within %s s: see its log (journalctl -u "
+                  "halang-node@%s, or %s)" % (how, os.path.join(home(root), "daemon.json"), timeout, node,
+                                              os.path.join(home(root), "daemon.out")))
+
+
 OPERATIONS = {"status": status, "preflight": preflight, "stage": stage, "accept": accept, "activate": activate,
-              "restore": restore}
+              "restore": restore, "start": start}
 
 
 def main(argv):

@@ -162,6 +162,7 @@ class Daemon:
         self.requests: List[Request] = []  # from the control socket, for the next decision
         self.waiting: Dict[str, object] = {}  # request id -> the connection waiting for its answer
         self.requests_made = 0
+        self.oversized: set = set()  # disk links a beat did not fit, warned of
         handover = take_handover(state_dir)
         if handover is None:
             for found in self.actuator.clean():
@@ -277,7 +278,7 @@ class Daemon:
         tie = self.spec.heartbeat.tie_breaker
         self.report = own_report(self.spec, self.report, self.state, self.incarnation, self.detector.heard(now),
                                  self.detector.carriers(), bool(tie) and self.tie_ok, self.view,
-                                 self.detector.settled(now))
+                                 self.detector.settled(now), now)
         self.table.learn(self.report, now)
         body = report_body(self.table.fresh(now, self.detection))
         self.udp.send(lambda sender: self._message(sender, body))
@@ -291,6 +292,10 @@ class Daemon:
             except OSError:
                 if link == tie:
                     self.tie_ok = False
+            except ValueError as exc:  # a beat over the slot's size: this beat is lost on the disk, said once
+                if link not in self.oversized:
+                    self.oversized.add(link)
+                    self.log({"event": "warning", "text": f"link {link}: {exc}"})
         for link, stream in self.streams.items():
             stream.write(self._message(link, body))
         self.decide(now)

@@ -159,7 +159,7 @@ class EngineState:
     agreed_partition: Tuple[str, ...] = ()  # the partition of the last agreed view
     announce_after_heal: bool = False
     requests: Tuple[Tuple[int, Request], ...] = ()  # (made at, request) of this node's, until answered
-    answers: Tuple[Answer, ...] = ()  # the verdicts this node gave, newest last (the last few are reported)
+    answers: Tuple[Tuple[int, Answer], ...] = ()  # (given at, verdict) this node gave, newest last
     offline: FrozenSet[str] = frozenset()  # the groups the operator holds offline (the plan's, as the leader says)
     stopping: str = ""  # takeover or offline: asked to stop, the node gives up its groups, then leaves
 
@@ -215,7 +215,7 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
         if leader == me:
             state = _plan(spec, state, acquire, members, observation.now_ms, said)
             if state.plan_id.split("/")[0] == acquire.hash:
-                state = _operate(spec, state, acquire, members, said)
+                state = _operate(spec, state, acquire, members, observation.now_ms, said)
         plan = _plan_in_force(spec, state, leader, members, acquire)
         if plan is None:
             said.append(f"waiting for the plan of {leader} for view {acquire.hash}")
@@ -272,16 +272,20 @@ def online_groups(state: EngineState) -> Tuple[str, ...]:
 
 
 def own_report(spec: ClusterSpec, previous: Optional[Report], state: EngineState, incarnation: int,
-               heard: FrozenSet[str], carriers: FrozenSet[str], tie: bool, view: str, settled: bool) -> Report:
+               heard: FrozenSet[str], carriers: FrozenSet[str], tie: bool, view: str, settled: bool,
+               now_ms: int) -> Report:
     """The node's report for the next interval (the counter grows by one), from what it observes and its state.
     A node that stops refuses every group of its lists, so that the plan moves them off it (or, stopping
-    offline, takes them offline) before it leaves."""
+    offline, takes them offline) before it leaves. Answers are reported while their request may still wait for
+    them, so a quiet cluster's beats carry none."""
     seq = previous.seq + 1 if previous is not None and previous.incarnation == incarnation else 0
     refused = state.failed | (frozenset(spec.groups_by_node[state.node]) if state.stopping else frozenset())
     return Report(state.node, incarnation, seq, heard, carriers, tie, tuple(sorted(state.holds)), view,
                   state.plan_id, state.plan.groups if state.plan is not None else (), settled, online_groups(state),
                   tuple(sorted(refused, key=spec.group_index.__getitem__)),
-                  tuple(request for _, request in state.requests), state.answers[-MAX_ANSWERS:],
+                  tuple(request for _, request in state.requests),
+                  tuple(answer for given, answer in state.answers
+                        if now_ms - given <= answer_deadline_ms(spec))[-MAX_ANSWERS:],
                   tuple(sorted(state.offline, key=spec.group_index.__getitem__)), state.stopping)
 
 
@@ -302,16 +306,18 @@ def _take_requests(spec: ClusterSpec, state: EngineState, observation: Observati
         if request.verb != "stop" or request.target != state.node or _answered(state, request.id):
             continue
         if state.stopping:
-            state = _answer(state, Answer(request.id, False, f"{state.node} is already stopping ({state.stopping})"))
+            state = _answer(state, Answer(request.id, False, f"{state.node} is already stopping ({state.stopping})"),
+                            observation.now_ms)
             continue
         state = replace(state, stopping=request.mode)
         what = "its groups move to the other nodes" if request.mode == "takeover" else "its groups go offline"
-        state = _answer(state, Answer(request.id, True, f"{state.node} stops: {what}, then its daemon leaves"))
+        state = _answer(state, Answer(request.id, True, f"{state.node} stops: {what}, then its daemon leaves"),
+                        observation.now_ms)
         said.append(f"asked to stop ({request.mode}): giving up every group, then leaving")
     return state
 
 
-def _operate(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Mapping[str, Report],
+def _operate(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Mapping[str, Report], now: int,
              said: List[str]) -> EngineState:
     """The leader carries out the partition's move, online and offline requests on its plan, or refuses them
     with the reason; what it does makes the next revision of the plan."""
@@ -325,12 +331,12 @@ def _operate(spec: ClusterSpec, state: EngineState, acquire: Observed, members: 
         try:
             outcome = carry_out(spec, plan, acquire.status, request, offline, stopping)
         except Refused as exc:
-            state = _answer(state, Answer(request.id, False, str(exc)))
+            state = _answer(state, Answer(request.id, False, str(exc)), now)
             said.append(f"refused {request.describe()}: {exc}")
             continue
         plan, offline, changed = outcome.placement, outcome.offline, True
         timers = tuple(item for item in timers if item[1].group != request.group)  # the operator said where
-        state = _answer(state, Answer(request.id, True, outcome.text))
+        state = _answer(state, Answer(request.id, True, outcome.text), now)
         said.append(f"operator: {outcome.text}")
     if not changed:
         return state
@@ -346,7 +352,7 @@ def _replies(spec: ClusterSpec, state: EngineState, observation: Observation, ac
     me = state.node
     known = {answer.id: answer for origin, report in observation.acquire.items() if origin != me
              for answer in report.answers}
-    known.update((answer.id, answer) for answer in state.answers)
+    known.update((answer.id, answer) for _, answer in state.answers)
     deadline = answer_deadline_ms(spec)
     waiting = []
     for made, request in state.requests:
@@ -374,14 +380,16 @@ def _visible_requests(state: EngineState, reports: Mapping[str, Report]) -> List
 
 
 def _answered(state: EngineState, request_id: str) -> bool:
-    return any(answer.id == request_id for answer in state.answers)
+    return any(answer.id == request_id for _, answer in state.answers)
 
 
-def _answer(state: EngineState, answer: Answer) -> EngineState:
-    return replace(state, answers=(state.answers + (answer,))[-KEPT_ANSWERS:])
+def _answer(state: EngineState, answer: Answer, now_ms: int) -> EngineState:
+    answer = answer._replace(text=answer.text[:MAX_TEXT])  # a beat stays well within a disk slot
+    return replace(state, answers=(state.answers + ((now_ms, answer),))[-KEPT_ANSWERS:])
 
 
 KEPT_ANSWERS = 64  # more than MAX_ANSWERS: a request is never decided twice while its origin still sends it
+MAX_TEXT = 400
 
 
 def _take_done(spec: ClusterSpec, state: EngineState, observation: Observation, phases: Dict[str, str],

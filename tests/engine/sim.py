@@ -115,7 +115,8 @@ class Sim:
             reaches = tie is not None and sim.name in spec.link(tie).nodes and down.link_up(tie) \
                 and down.connected(sim.name, tie)
             sim.report = own_report(spec, sim.report, sim.state, sim.incarnation, sim.detector.heard(self.now),
-                                    sim.detector.carriers(), reaches, sim.view, sim.detector.settled(self.now))
+                                    sim.detector.carriers(), reaches, sim.view, sim.detector.settled(self.now),
+                                    self.now)
             sim.table.learn(sim.report, self.now)
         outgoing = {name: sim.table.fresh(self.now, self.detection) for name, sim in self.nodes.items()}
         for name, sim in self.nodes.items():

@@ -44,18 +44,31 @@ def find_socket(state_dir: Optional[str]) -> Path:
 
 def ask(path: Path, message: dict, timeout: float) -> dict:
     """One request, one answer (runtime/control.py)."""
+    data = exchange(path, json.dumps(message).encode("utf-8") + b"\n", timeout)
+    try:
+        answer = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ControlError("the daemon's answer is not JSON (is it this version of halang?)") from None
+    if not isinstance(answer, dict):
+        raise ControlError("the daemon's answer is not a JSON object")
+    return answer
+
+
+def exchange(path: Path, data: bytes, timeout: float) -> bytes:
+    """Send the bytes, and read the one line that answers them."""
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     connection.settimeout(timeout)
     try:
         with short_path(str(path)) as address:
             connection.connect(address)
-        connection.sendall(json.dumps(message).encode("utf-8") + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
+        connection.sendall(data)
+        answer = b""
+        while not answer.endswith(b"\n"):
             chunk = connection.recv(65536)
             if not chunk:
                 break
-            data += chunk
+            answer += chunk
+        return answer
     except FileNotFoundError:
         raise ControlError(f"no halang daemon runs here: {path} does not exist (start it with systemctl start "
                            "halang-node@NODE, or say where with --state-dir)") from None
@@ -69,13 +82,6 @@ def ask(path: Path, message: dict, timeout: float) -> dict:
         raise ControlError(f"{path}: {exc.strerror or exc}") from None
     finally:
         connection.close()
-    try:
-        answer = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ControlError("the daemon's answer is not JSON (is it this version of halang?)") from None
-    if not isinstance(answer, dict):
-        raise ControlError("the daemon's answer is not a JSON object")
-    return answer
 
 
 def status(path: Path, timeout: float = 5.0) -> dict:

@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
-from halang.control import ControlError, ask, request
-from runtime.control import MAX_LINE, ControlServer, short_path
+from halang.control import ControlError, ask, exchange, request
+from runtime.control import MAX_LINE, ControlServer
 
 
 class Served:
@@ -31,9 +31,9 @@ class Served:
     def _serve(self) -> None:
         while self.running:
             for key, _ in self.selector.select(0.05):
-                for connection, request in self.server.ready(key.data[1]):
-                    self.seen.append(request)
-                    self.server.answer(connection, self.answer(request))
+                for connection, message in self.server.ready(key.data[1]):
+                    self.seen.append(message)
+                    self.server.answer(connection, self.answer(message))
 
     def close(self) -> None:
         self.running = False
@@ -55,17 +55,7 @@ def served(tmp_path):
 
 
 def raw(path, data: bytes) -> dict:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection, short_path(str(path)) as address:
-        connection.settimeout(5)
-        connection.connect(address)
-        connection.sendall(data)
-        answer = b""
-        while not answer.endswith(b"\n"):
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-    return json.loads(answer)
+    return json.loads(exchange(path, data, 5))
 
 
 def test_a_request_reaches_the_daemon_as_json_and_the_socket_is_roots_alone(served, tmp_path):

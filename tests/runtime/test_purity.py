@@ -1,7 +1,7 @@
 """The decision modules of runtime/ ship to the nodes: pure, standard library only, Python 3.9.
 
 - Every module of the package never imports `halang`, and parses as Python 3.9.
-- The pure modules (snapshot, failures, sets, paths, topology, placement, wire, detector,
+- The pure modules (snapshot, failures, sets, paths, topology, placement, wire, detector, operator, status,
   membership, and the package itself) import only the modules listed in ALLOWED, and call
   no I/O builtin.
 - If a Python 3.9 interpreter is at hand, the package runs under it and places
@@ -27,7 +27,7 @@ from tests.runtime.helpers import snapshot_json
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "runtime"
 PURE = ("__init__.py", "snapshot.py", "failures.py", "sets.py", "paths.py", "topology.py", "placement.py", "wire.py",
-        "detector.py", "membership.py", "engine.py", "monitors.py")
+        "detector.py", "membership.py", "engine.py", "monitors.py", "operator.py", "status.py")
 # What a pure module may import: no clock, no I/O, no sockets, no processes, no threads.
 ALLOWED = {"__future__", "dataclasses", "typing", "ipaddress", "decimal", "types", "difflib", "runtime", "hashlib", "hmac",
            "json"}

@@ -162,6 +162,7 @@ class EngineState:
     answers: Tuple[Tuple[int, Answer], ...] = ()  # (given at, verdict) this node gave, newest last
     offline: FrozenSet[str] = frozenset()  # the groups the operator holds offline (the plan's, as the leader says)
     stopping: str = ""  # takeover or offline: asked to stop, the node gives up its groups, then leaves
+    stopping_since: int = 0
 
 
 class Decision(NamedTuple):
@@ -256,7 +257,9 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
             state = replace(state, addresses=addresses)
     state = _monitor(spec, state, observation.now_ms, phases, actions)
     state = _replies(spec, state, observation, actions)
-    if was_stopping and not phases and not state.holds:  # and the last report said so
+    if was_stopping and not phases and not state.holds and (  # and the last report said so
+            _handed_off(state, members, acquire.hash)
+            or observation.now_ms - state.stopping_since > answer_deadline_ms(spec)):
         actions.append(Leave(f"stopped on the operator's request ({was_stopping}): this node holds nothing"))
         said.append("leaving: asked to stop, and nothing is held here")
     hurried &= set(phases)
@@ -309,7 +312,7 @@ def _take_requests(spec: ClusterSpec, state: EngineState, observation: Observati
             state = _answer(state, Answer(request.id, False, f"{state.node} is already stopping ({state.stopping})"),
                             observation.now_ms)
             continue
-        state = replace(state, stopping=request.mode)
+        state = replace(state, stopping=request.mode, stopping_since=observation.now_ms)
         what = "its groups move to the other nodes" if request.mode == "takeover" else "its groups go offline"
         state = _answer(state, Answer(request.id, True, f"{state.node} stops: {what}, then its daemon leaves"),
                         observation.now_ms)
@@ -367,6 +370,16 @@ def _replies(spec: ClusterSpec, state: EngineState, observation: Observation, ac
         else:
             actions.append(Reply(answer))
     return replace(state, requests=tuple(waiting))
+
+
+def _handed_off(state: EngineState, members: Mapping[str, Report], view: str) -> bool:
+    """A stopping node may leave once every member follows a plan of the current view that puts nothing on it
+    (and, stopping offline, holds its groups offline): leaving sooner, the others would plan without it from
+    the plan before, as after a crash."""
+    plan = state.plan
+    if plan is None or state.plan_id.split("/")[0] != view or plan.groups_on(state.node):
+        return False
+    return all(report.plan_id == state.plan_id for node, report in members.items() if node != state.node)
 
 
 def _visible_requests(state: EngineState, reports: Mapping[str, Report]) -> List[Request]:

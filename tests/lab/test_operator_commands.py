@@ -118,3 +118,18 @@ def test_stop_with_takeover_moves_the_groups_then_the_daemon_leaves(cluster):
     assert [record["released"] for record in cluster.log("alpha") if record["event"] == "stop"] == [[]]
     assert any(record["event"] == "release" and record["group"] == "ledger" for record in cluster.log("alpha"))
 
+
+
+def test_stop_with_offline_takes_the_nodes_groups_offline_and_they_stay_offline_once_it_left(cluster):
+    done = halang("stop", "--node", "alpha", "--offline", *on(cluster, "alpha"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "done: the daemon of alpha left" in done.stdout
+    cluster.processes["alpha"].wait(timeout=10)
+    time.sleep(2 * cluster.detection_s)  # bravo sees alpha gone, leads, and plans without it
+    assert cluster.holders() == {"ledger_svc": [], "gateway_svc": ["bravo"]}
+    seen = status(cluster, "bravo")
+    assert seen["leader"] == "bravo" and seen["offline"] == ["ledger"]
+    assert [node["state"] for node in seen["nodes"]] == ["down", "up"]
+    done = halang("online", "ledger", *on(cluster, "bravo"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert cluster.running_holders() == {"ledger_svc": ["bravo"], "gateway_svc": ["bravo"]}

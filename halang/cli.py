@@ -12,6 +12,7 @@ import sys
 
 from halang import __version__, diagnostics
 from halang.diagnostics import SourceText
+from halang.lab import command as lab_command
 from halang.outcome import EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, Outcome
 
 
@@ -384,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="explain a diagnostic code (no code: list them)")
     explain.add_argument("code", nargs="?", metavar="CODE")
     explain.set_defaults(run=cmd_explain)
+    lab_command.add_parser(commands)
     return parser
 
 

@@ -117,11 +117,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     from halang.lab.live import POINTER, LiveLab, locked
+    from halang.lab.system import System
 
     base = Path(args.base).resolve()
     if not (base / POINTER).exists():
         print(f"no lab is up under {base}: nothing to take down")
         return EXIT_OK
+    System().preflight()
     with locked(base):
         live = LiveLab.find(base)
         if live is None:

@@ -96,7 +96,9 @@ class LiveLab:
                 return live
             except BaseException:
                 if lab is not None:
-                    lab.down()  # ends any daemon already started too: the lab recorded it
+                    # Ends any daemon already started too: the lab recorded it. If this fails, the pointer stays
+                    # for `lab down` to try again.
+                    lab.down()
                 (base / POINTER).unlink(missing_ok=True)
                 raise
 
@@ -155,7 +157,7 @@ class LiveLab:
         names = self.names(texts)
         failed = self.lab.failed
         for name in names:
-            if name in failed:
+            if name in failed:  # as Lab.fail refuses it, but before any daemon is killed
                 raise LabError(f"{name} has already failed")
         dying = sorted(self.nodes_down([*failed, *names]) - self.nodes_down(failed))
         killed = [node for node in dying if self._kill(node)]
@@ -275,6 +277,8 @@ def _wait_gone(records: list[dict[str, Any]], within: float) -> list[dict[str, A
 
 def current(base: Path) -> LiveLab:
     """The current lab of a base folder; LabError, saying how to start one, if there is none."""
+    if (base / POINTER).exists():
+        System().preflight()  # the lab is root's: its files, namespaces and daemons
     live = LiveLab.find(base)
     if live is None:
         raise LabError(f"no lab is up under {base}: start one with halang lab up FILE{base_option(base)}")

@@ -84,7 +84,8 @@ def test_up_fail_heal_down_from_the_shell(live_base):
     client = live.lab.client("net_ether_01").netns
     wait_until(lambda: live.lab.ping(client, "10.10.1.100"), 10, "the client answered at 10.10.1.100")
     status = halang("lab", "status", "--base", base)
-    assert "failed: node:alpha" in status.stdout and "node alpha: daemon not running (the node is down)" in status.stdout
+    assert "failed: node:alpha" in status.stdout
+    assert "node alpha: daemon not running (the node is down)" in status.stdout
 
     done = halang("lab", "heal", "node:alpha", "--base", base)
     assert done.returncode == 0, done.stderr

@@ -12,9 +12,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# As root on Linux with iproute2: a live failover on a namespace lab. Elsewhere the same failover, simulated.
 demo: $(STAMP)
-	$(BIN)/halang verify examples/two_node_replace.ha
-	$(BIN)/halang show examples/two_node_replace.ha
+	@why=""; \
+	if [ "$$(uname -s)" != Linux ]; then why="not Linux"; \
+	elif [ "$$(id -u)" != 0 ]; then why="not root"; \
+	elif ! command -v ip >/dev/null 2>&1; then why="no ip command (iproute2)"; fi; \
+	if [ -z "$$why" ]; then exec $(BIN)/python -m halang.lab.demo; fi; \
+	echo "$$why: showing the failover with halang simulate instead of a live lab"; \
+	set -x; \
+	$(BIN)/halang verify examples/two_node_replace.ha && \
+	$(BIN)/halang simulate examples/two_node_replace.ha --fail node:alpha
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2

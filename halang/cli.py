@@ -13,6 +13,7 @@ import time
 
 from halang import __version__, diagnostics
 from halang.diagnostics import SourceText
+from halang.lab import command as lab_command
 from halang.outcome import EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, Outcome
 
 
@@ -427,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("code", nargs="?", metavar="CODE")
     explain.set_defaults(run=cmd_explain)
     _operator_commands(commands)
+    lab_command.add_parser(commands)
     return parser
 
 

@@ -48,15 +48,14 @@ class Engines:
     def state_dir(self, node: str) -> Path:
         return self.workdir / "state" / node
 
+    def argv(self, node: str) -> list[str]:
+        """The daemon's command line on a node: its state dir, the run's key, the lab's devices, the drivers."""
+        return [sys.executable, self.bundle, "run", "--node", node, "--state-dir", str(self.state_dir(node)),
+                "--key-file", str(self.key), *self.lab.device_args(node), "--resource-drivers", self.drivers]
+
     def start(self, *nodes: str) -> None:
         for node in nodes or self.spec.node_names:
-            state = self.state_dir(node)
-            state.mkdir(parents=True, exist_ok=True)
-            argv = [sys.executable, self.bundle, "run", "--node", node, "--state-dir", str(state),
-                    "--key-file", str(self.key), *self.lab.device_args(node), "--resource-drivers", self.drivers]
-            # To a file, never a pipe nobody reads (a full pipe would stop the daemon); read after a failure.
-            with open(state / "stderr", "ab") as stderr:
-                self.processes[node] = self.lab.spawn(node, argv, stdout=subprocess.DEVNULL, stderr=stderr)
+            self.processes[node] = spawn_daemon(self.lab, node, self.argv(node), self.state_dir(node))
 
     def running(self, node: str) -> bool:
         return node in self.processes and self.processes[node].poll() is None
@@ -81,17 +80,8 @@ class Engines:
 
     def holders(self, lab=None) -> dict[str, list[str]]:
         """Service label -> the nodes whose namespace has its address now."""
-        lab = lab or self.lab
-        found: dict[str, list[str]] = {label: [] for label in self.services}
-        for node in self.spec.node_names:
-            done = lab.exec(lab.netns(node), ["ip", "-j", "addr", "show"], timeout=5)
-            if done.returncode:
-                continue
-            addresses = {item["local"] for link in json.loads(done.stdout or "[]") for item in link.get("addr_info", ())}
-            for label, address in self.services.items():
-                if address in addresses:
-                    found[label].append(node)
-        return found
+        found = address_holders(lab or self.lab, self.services)
+        return {label: [node for node, _ in places] for label, places in found.items()}
 
     def running_holders(self) -> dict[str, list[str]]:
         """`holders`, on the nodes whose daemon runs (a node whose daemon was killed is dead: what its namespace
@@ -124,3 +114,26 @@ class Engines:
     @property
     def detection_s(self) -> float:
         return self.spec.heartbeat.interval_ms * self.spec.heartbeat.miss_limit / 1000
+
+
+def spawn_daemon(lab, node: str, argv: list[str], state_dir: Path, **popen) -> subprocess.Popen:
+    """Start a node's daemon in its namespace (recorded by the lab), its standard error to `STATE/stderr`."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    # To a file, never a pipe nobody reads (a full pipe would stop the daemon); read after a failure.
+    with open(state_dir / "stderr", "ab") as stderr:
+        return lab.spawn(node, argv, stdout=subprocess.DEVNULL, stderr=stderr, **popen)
+
+
+def address_holders(lab, services: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """Service label -> (node, ifname) of every node namespace that has its address now."""
+    found: dict[str, list[tuple[str, str]]] = {label: [] for label in services}
+    for node in lab.plan.nodes:
+        done = lab.exec(node.netns, ["ip", "-j", "addr", "show"], timeout=5)
+        if done.returncode:
+            continue
+        where = {item["local"]: link["ifname"] for link in json.loads(done.stdout or "[]")
+                 for item in link.get("addr_info", ())}
+        for label, address in services.items():
+            if address in where:
+                found[label].append((node.name, where[address]))
+    return found

@@ -33,11 +33,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from halang.lab import DEFAULT_BASE
 from halang.lab.faults import Wiring, canonical, wiring
 from halang.lab.plan import LabError, LabPlan, plan_lab, valid_prefix
 from halang.lab.system import System, end_process, same_process, signal_process, start_time
 
-DEFAULT_BASE = "/run/halang-lab"
 STATE_FORMAT = 1
 RELAY = Path(__file__).with_name("relay.py")
 NODE_SYSCTLS = {
@@ -171,11 +171,7 @@ class Lab:
                 system.sysctl(node.netns, NODE_SYSCTLS)
         system.ip_batch(plan.switch_netns, self._switch_commands())
         for node in plan.nodes:
-            lines = ["link set lo up"]
-            for adapter in plan.adapters_of(node.name):
-                lines.append(f"address add {adapter.address} dev {adapter.ifname}{_nodad(adapter.address)}")
-                lines.append(f"link set {adapter.ifname} up")
-            system.ip_batch(node.netns, lines)
+            system.ip_batch(node.netns, ["link set lo up", *self._own_addresses(node.name)])
         for client in plan.clients:
             lines = ["link set lo up"]
             lines += [f"address add {address} dev {client.ifname}{_nodad(address)}" for address in client.addresses]
@@ -188,6 +184,13 @@ class Lab:
         for node in [] if system.dry else plan.nodes:
             _write_json(plan.devices_file(node.name), {"cluster": plan.cluster, "node": node.name,
                                                        "devices": plan.devices(node.name)})
+
+    def _own_addresses(self, node: str) -> list[str]:
+        lines = []
+        for adapter in self.plan.adapters_of(node):
+            lines.append(f"address add {adapter.address} dev {adapter.ifname}{_nodad(adapter.address)}")
+            lines.append(f"link set {adapter.ifname} up")
+        return lines
 
     def _switch_commands(self) -> list[str]:
         plan = self.plan
@@ -390,6 +393,12 @@ class Lab:
                 pass
             time.sleep(0.002)
         raise LabError(f"the relay of link {serial.link} did not say '{mode}' within 5 s")
+
+    def reset_addresses(self, node: str) -> None:
+        """The node's adapters as the build left them, and as a reboot would: only the file's own address on
+        each. A crashed engine leaves service addresses, and adapters routed around, behind."""
+        lines = [f"address flush dev {adapter.ifname} scope global" for adapter in self.plan.adapters_of(node)]
+        self.system.ip_batch(self.netns(node), lines + self._own_addresses(node))
 
     # ------------------------------------------------------------ using it
 

@@ -183,7 +183,8 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
     acquire = observe(spec, observation.acquire, observation.veterans)
     keep = observe(spec, observation.keep, observation.veterans)
     partition = acquire.view.partition_of(me) or (me,)
-    hurried = set(state.hurried)
+    # Only while its release runs: a group released and taken again in this decision has its addresses again.
+    hurried = set(state.hurried) & set(phases)
 
     lost = sorted((group for group, phase in phases.items() if phase in (ACQUIRING, ONLINE)
                    and not _may_keep(spec, keep.status, group, me)), key=spec.group_index.__getitem__)

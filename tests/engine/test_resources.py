@@ -59,6 +59,26 @@ cluster erp {
 }
 """)
 
+MAJORITY = spec("""
+cluster quorate {
+  heartbeat { interval = 500ms  miss_limit = 4  quorum = majority }
+  node alpha { }
+  node bravo { }
+  node charlie { }
+  network net {
+    ipat = alias
+    adapter alpha en0 boot 10.1.1.11/24
+    adapter bravo en0 boot 10.1.1.12/24
+    adapter charlie en0 boot 10.1.1.13/24
+    service app_svc 10.2.2.100
+  }
+  resource_group app {
+    nodes       = [alpha, bravo, charlie]
+    service_ips = [app_svc]
+  }
+}
+""")
+
 
 def phase(sim: Sim, node: str, group: str) -> str:
     return dict(sim.nodes[node].state.phases).get(group, "")
@@ -242,3 +262,22 @@ def test_a_fallback_waits_its_delay_even_when_the_lead_passes_to_the_node_that_r
     assert any("fallback: web bravo -> alpha" in reason for reason in sim.nodes["alpha"].reasons)
     assert moved_at - recovered_at >= 5000 + 2 * 2000, "a detection time to be seen, its listening, the delay"
     assert not sim.violations
+
+
+def test_a_group_hurried_out_and_taken_back_as_its_release_ends_gets_its_addresses_back():
+    """Quorum lost: alpha releases its group at once (addresses first); quorum is back before the release ends,
+    and the plan gives the group to alpha again in the decision that sees the release end."""
+    sim = Sim(MAJORITY)
+    sim.settle()
+    assert sim.placement() == {"app": ("alpha",)}
+    sim.stalled.add(("release", "app", "alpha"))
+    sim.fail("node:bravo", "node:charlie")
+    sim.run(8)
+    assert sim.nodes["alpha"].state.hurried == frozenset({"app"}) and sim.addresses("alpha") == {}
+    sim.recover("node:bravo", "node:charlie")
+    sim.run(30)
+    assert sim.nodes["alpha"].state.plan.nodes("app") == ("alpha",)
+    sim.finish("release", "app", "alpha")
+    sim.settle()
+    assert sim.placement() == {"app": ("alpha",)}
+    assert sim.addresses("alpha") == {"app_svc": "en0"}

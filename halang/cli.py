@@ -241,7 +241,10 @@ def cmd_request(args) -> int:
 def cmd_start(args) -> int:
     from halang.deploy import start_command
 
-    return start_command(args.file, args.node, _transport(args), _console(args))
+    from halang.deploy.transport import ThisMachine
+
+    transport = ThisMachine() if args.file is None else _transport(args)
+    return start_command(args.file, args.node, transport, _console(args))
 
 
 def cmd_fmt(args) -> int:
@@ -468,7 +471,8 @@ def _operator_commands(commands) -> None:
     stop.set_defaults(run=cmd_request, op="stop")
 
     start = commands.add_parser("start", help="start a node's daemon (its systemd unit, else the deployed bundle)")
-    start.add_argument("file", metavar="FILE", help="the cluster's file, which says how to reach the node")
+    start.add_argument("file", metavar="FILE", nargs="?", help="the cluster's file, which says how to reach the node "
+                                                                "(without it: the node is this machine)")
     start.add_argument("--node", required=True, metavar="NODE")
     _node_options(start)
     start.add_argument("--no-color", action="store_true")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from halang.deploy.plan import PlanError, preflight_findings, running, targets
+from halang.deploy.plan import PlanError, Target, preflight_findings, running, targets
 from halang.deploy.rollout import Answer, Nodes
 from halang.deploy.transport import Transport
 from halang.diagnostics import SourceError, read_source
@@ -365,13 +365,17 @@ def diff_deployed(path: str, transport: Transport, fmt: str = "text", parallel: 
     return Outcome(code, "\n".join(out))
 
 
-def start_command(path: str, node: str, transport: Transport, console: Console, timeout: int = 30) -> int:
-    """`halang start --node NODE FILE`: start the daemon of one node, reached as deploy reaches it."""
+def start_command(path: str | None, node: str, transport: Transport, console: Console, timeout: int = 30) -> int:
+    """`halang start --node NODE [FILE]`: start the daemon of one node, reached as deploy reaches it (without a
+    file: this machine is the node)."""
     try:
-        report = _verified(path, console, Options(), 0)
-        if report is None:
-            return EXIT_FINDINGS
-        known = targets(report.cluster.snapshot())
+        if path is None:
+            known = {node: Target(node, "localhost")}
+        else:
+            report = _verified(path, console, Options(), 0)
+            if report is None:
+                return EXIT_FINDINGS
+            known = targets(report.cluster.snapshot())
         if node not in known:
             raise DeployError(f"no node named {node!r} in {path} (the nodes: {', '.join(known)})")
         session = Nodes(transport, {node: known[node]}, 1, console.progress)

@@ -2,6 +2,7 @@
 
     SshTransport        OpenSSH's own client, so ~/.ssh/config, agents, jump hosts and known_hosts apply
     LocalTransport      one directory per node under DIR, on this machine (`--transport local:DIR`)
+    ThisMachine         this machine as the node, its root `/` (`halang start` without a file)
     RecordingTransport  a fake for tests: records every call, fails the ones it is told to, else passes on
 
 A transport knows, per node, where the node's files are (`root`) and its interfaces (`sysfs`), and which
@@ -62,6 +63,21 @@ class LocalTransport:
     def run(self, target: Target, argv: Sequence[str], data: bytes = b"", label: str = "") -> Completed:
         if not (self.directory / target.node).is_dir():
             raise Unreachable(f"{self.directory / target.node} is not a directory (local:DIR has one per node)")
+        return _completed(subprocess.run(list(argv), input=data, capture_output=True))
+
+
+class ThisMachine:
+    """The machine halang runs on, as the node (`halang start --node N` typed on the node itself)."""
+
+    python = sys.executable
+
+    def root(self, node: str) -> str:
+        return "/"
+
+    def sysfs(self, node: str) -> str:
+        return "/sys"
+
+    def run(self, target: Target, argv: Sequence[str], data: bytes = b"", label: str = "") -> Completed:
         return _completed(subprocess.run(list(argv), input=data, capture_output=True))
 
 

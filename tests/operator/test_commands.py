@@ -76,3 +76,18 @@ def test_start_when_the_daemon_runs_already_starts_nothing(tmp_path, capsys):
 def test_start_of_a_node_the_file_does_not_have_is_refused(tmp_path, capsys):
     assert main(["start", EXAMPLE, "--node", "zulu", "--transport", f"local:{tmp_path}"]) == 2
     assert "no node named 'zulu'" in capsys.readouterr().err
+
+
+def test_start_without_a_file_starts_the_daemon_of_this_machine(tmp_path, capsys):
+    from halang.deploy import Console, start_command
+    from halang.deploy.transport import ThisMachine
+
+    class HereInAFolder(ThisMachine):  # this machine, with its root in the test's folder
+        def root(self, node: str) -> str:
+            return str(tmp_path)
+
+    said, warned = [], []
+    console = Console(said.append, warned.append, lambda node, text: None, None, False)
+    assert start_command(None, "alpha", HereInAFolder(), console) == 2
+    assert warned == [f"halang: alpha: no bundle is deployed here ({tmp_path}/var/lib/halang/current.pyz): halang "
+                      "deploy first"]

@@ -91,3 +91,20 @@ def test_start_without_a_file_starts_the_daemon_of_this_machine(tmp_path, capsys
     assert start_command(None, "alpha", HereInAFolder(), console) == 2
     assert warned == [f"halang: alpha: no bundle is deployed here ({tmp_path}/var/lib/halang/current.pyz): halang "
                       "deploy first"]
+
+
+def test_without_a_state_dir_status_asks_this_node_else_the_first_lab_node_whose_daemon_listens(tmp_path,
+                                                                                               monkeypatch):
+    from halang import control
+    from halang.lab import command
+
+    own, alpha, bravo = tmp_path / "own", tmp_path / "alpha", tmp_path / "bravo"
+    for folder in (own, alpha, bravo):
+        folder.mkdir()
+    monkeypatch.setattr(control, "DEFAULT_STATE_DIR", str(own))
+    monkeypatch.setattr(command, "lab_state_dirs", lambda: {"alpha": alpha, "bravo": bravo})
+    (bravo / "control.sock").touch()
+    assert control.find_socket(None) == bravo / "control.sock"
+    (own / "control.sock").touch()
+    assert control.find_socket(None) == own / "control.sock"
+    assert control.find_socket(str(alpha)) == alpha / "control.sock"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from runtime.engine import ACQUIRING, ERROR, ONLINE, RELEASING
 from tests.engine.sim import Sim
+from tests.engine.test_operator import PLAIN
 from tests.runtime.helpers import spec
 
 TWO = spec("""
@@ -55,26 +56,6 @@ cluster erp {
     nodes       = [bravo, charlie]
     service_ips = [app_svc]
     after       = [db]
-  }
-}
-""")
-
-MAJORITY = spec("""
-cluster quorate {
-  heartbeat { interval = 500ms  miss_limit = 4  quorum = majority }
-  node alpha { }
-  node bravo { }
-  node charlie { }
-  network net {
-    ipat = alias
-    adapter alpha en0 boot 10.1.1.11/24
-    adapter bravo en0 boot 10.1.1.12/24
-    adapter charlie en0 boot 10.1.1.13/24
-    service app_svc 10.2.2.100
-  }
-  resource_group app {
-    nodes       = [alpha, bravo, charlie]
-    service_ips = [app_svc]
   }
 }
 """)
@@ -267,7 +248,7 @@ def test_a_fallback_waits_its_delay_even_when_the_lead_passes_to_the_node_that_r
 def test_a_group_hurried_out_and_taken_back_as_its_release_ends_gets_its_addresses_back():
     """Quorum lost: alpha releases its group at once (addresses first); quorum is back before the release ends,
     and the plan gives the group to alpha again in the decision that sees the release end."""
-    sim = Sim(MAJORITY)
+    sim = Sim(PLAIN)
     sim.settle()
     assert sim.placement() == {"app": ("alpha",)}
     sim.stalled.add(("release", "app", "alpha"))

@@ -68,6 +68,11 @@ DEFAULT_STATE_DIR = "/var/lib/halang"
 HANDOVER, DAEMON_FILE, RELEASE = "handover.json", "daemon.json", "release.json"
 
 
+# The control socket's keys of each request, by the field of `Request` they fill (runtime/control.py).
+REQUEST_KEYS = {"move": {"group": "group", "target": "to"}, "online": {"group": "group", "target": "to"},
+                "offline": {"group": "group"}, "stop": {"target": "node", "mode": "mode"}}
+
+
 class DaemonError(Exception):
     """The daemon cannot start; the message says why."""
 
@@ -352,17 +357,16 @@ class Daemon:
             self.control.answer(connection, {"ok": True, "status": cluster_status(
                 self.spec, self.state, self.table.fresh(now, self.detection))})
             return
-        fields = {"move": ("group", "to", ""), "online": ("group", "to", ""), "offline": ("group", "", ""),
-                  "stop": ("", "node", "mode")}.get(operation)
-        if fields is None:
+        keys = REQUEST_KEYS.get(operation)
+        if keys is None:
             self.control.answer(connection, {"ok": False, "error": f"unknown operation {operation!r}"})
             return
-        values = [request.get(key, "") if key else "" for key in fields]
-        if not all(isinstance(value, str) for value in values):
+        values = {field: request.get(key, "") for field, key in keys.items()}
+        if not all(isinstance(value, str) for value in values.values()):
             self.control.answer(connection, {"ok": False, "error": "the request's fields are strings"})
             return
         self.requests_made += 1
-        made = Request(f"{self.node}/{self.incarnation}/{self.requests_made}", operation, *values)
+        made = Request(f"{self.node}/{self.incarnation}/{self.requests_made}", operation, **values)
         problem = request_problem(self.spec, made)
         if problem:
             self.control.answer(connection, {"ok": False, "error": problem})

@@ -179,7 +179,7 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
     phases = dict(state.phases)
     state = _take_done(spec, state, observation, phases, actions, said)
     was_stopping = state.stopping
-    state = _take_requests(spec, state, observation, said)
+    state = _take_requests(spec, state, observation, actions, said)
     acquire = observe(spec, observation.acquire, observation.veterans)
     keep = observe(spec, observation.keep, observation.veterans)
     partition = acquire.view.partition_of(me) or (me,)
@@ -299,13 +299,18 @@ def answer_deadline_ms(spec: ClusterSpec) -> int:
     return max(10_000, 4 * spec.heartbeat.interval_ms * spec.heartbeat.miss_limit)
 
 
-def _take_requests(spec: ClusterSpec, state: EngineState, observation: Observation, said: List[str]) -> EngineState:
-    """The operator's new requests wait here for their answer; a stop for this node, from here or from any node
-    heard, is decided here."""
+def _take_requests(spec: ClusterSpec, state: EngineState, observation: Observation, actions: List[object],
+                   said: List[str]) -> EngineState:
+    """The operator's new requests wait here for their answer (a report carries a few at most: one more is
+    refused at once); a stop for this node, from here or from any node heard, is decided here."""
     pending = list(state.requests)
     for request in observation.requests:
-        pending.append((observation.now_ms, request))
-    state = replace(state, requests=tuple(pending[-MAX_REQUESTS:]))
+        if len(pending) < MAX_REQUESTS:
+            pending.append((observation.now_ms, request))
+        else:
+            actions.append(Reply(Answer(request.id, False, f"{MAX_REQUESTS} requests made on {state.node} are "
+                                                           "waiting for their answers already: try again soon")))
+    state = replace(state, requests=tuple(pending))
     for request in _visible_requests(state, observation.acquire):
         if request.verb != "stop" or request.target != state.node or _answered(state, request.id):
             continue

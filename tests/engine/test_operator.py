@@ -254,3 +254,14 @@ def test_a_report_with_a_request_that_does_not_fit_the_cluster_is_dropped(reques
     with pytest.raises(Dropped) as caught:
         reports_in(PLAIN, body)
     assert caught.value.reason == "malformed"
+
+
+def test_a_request_beyond_what_a_report_carries_is_refused_at_once_and_the_others_are_answered():
+    sim = started(PLAIN)
+    asked = [sim.request("bravo", "move", "app", "charlie") for _ in range(9)]
+    sim.tick()
+    assert sim.reply("bravo", asked[-1]) == Answer(asked[-1].id, False, "8 requests made on bravo are waiting for "
+                                                                        "their answers already: try again soon")
+    answers = [answered(sim, "bravo", request) for request in asked[:8]]
+    assert [answer.ok for answer in answers] == [True] + [False] * 7
+    assert {answer.text for answer in answers[1:]} == {"app is already on charlie"}

@@ -284,12 +284,12 @@ def own_report(spec: ClusterSpec, previous: Optional[Report], state: EngineState
     them, so a quiet cluster's beats carry none."""
     seq = previous.seq + 1 if previous is not None and previous.incarnation == incarnation else 0
     refused = state.failed | (frozenset(spec.groups_by_node[state.node]) if state.stopping else frozenset())
+    oldest = now_ms - answer_deadline_ms(spec)
     return Report(state.node, incarnation, seq, heard, carriers, tie, tuple(sorted(state.holds)), view,
                   state.plan_id, state.plan.groups if state.plan is not None else (), settled, online_groups(state),
                   tuple(sorted(refused, key=spec.group_index.__getitem__)),
                   tuple(request for _, request in state.requests),
-                  tuple(answer for given, answer in state.answers
-                        if now_ms - given <= answer_deadline_ms(spec))[-MAX_ANSWERS:],
+                  tuple(answer for given, answer in state.answers if given >= oldest)[-MAX_ANSWERS:],
                   tuple(sorted(state.offline, key=spec.group_index.__getitem__)), state.stopping)
 
 

@@ -96,10 +96,6 @@ def request_problem(spec: ClusterSpec, request: Request) -> str:
     return ""
 
 
-def request_to_data(request: Request) -> List[str]:
-    return list(request)
-
-
 def carry_out(spec: ClusterSpec, plan: Placement, status: Status, request: Request, offline: AbstractSet[str],
               stopping: AbstractSet[str] = frozenset()) -> Outcome:
     """The plan once `request` (move, online or offline) is done; `Refused` with the reason if the cluster
@@ -145,8 +141,9 @@ def carry_out(spec: ClusterSpec, plan: Placement, status: Status, request: Reque
         return Outcome(after, frozenset(offline) - {name}, text)
     if not reasons:
         reasons.append("no node of its list can host it now")
-    raise Refused(f"{name} cannot come online: " + "; ".join(reasons) if request.verb == "online" and len(targets) > 1
-                  else reasons[0])
+    if request.verb == "online" and len(targets) > 1:
+        raise Refused(f"{name} cannot come online: " + "; ".join(reasons))
+    raise Refused(reasons[0])
 
 
 def _try(spec: ClusterSpec, plan: Placement, status: Status, name: str, target: Tuple[str, ...],
@@ -195,12 +192,14 @@ def hold_offline(spec: ClusterSpec, plan: Placement, status: Status, offline: Ab
     """The plan with the groups the operator holds offline taken out (after a transition brought one up)."""
     if not any(plan.nodes(name) for name in offline):
         return plan
-    return _placement(spec, {**plan.as_dict(), **{name: () for name in offline}}, status, plan)
+    return make_placement(spec, {**plan.as_dict(), **{name: () for name in offline}}, status, plan)
 
 
 def _placement(spec: ClusterSpec, groups: dict, status: Status, previous: Placement) -> Placement:
+    """A request's plan; a placement that does not fit (only a bug: the names were checked) is its refusal, never
+    an exception out of the decision."""
     try:
         return make_placement(spec, groups, status, previous)
-    except PlacementError as exc:  # only a bug gets here: the names were checked
+    except PlacementError as exc:
         raise Refused(str(exc)) from None
 

@@ -44,13 +44,14 @@ def cluster_status(spec: ClusterSpec, state: EngineState, reports: Mapping[str, 
                  "usable": adapter in status.usable_adapters(adapter.node, adapter.network)}
                 for adapter in spec.adapters if adapter.node in reports]
     plan = state.plan
+    phases = dict(state.phases)
     groups = []
     for group in spec.groups:
         placed = list(plan.nodes(group.name)) if plan is not None else []
         holders = {node: ("online" if group.name in report.online else "acquiring" if node in placed else "releasing")
                    for node, report in members.items() if group.name in report.holds}
-        if group.name in dict(state.phases):
-            holders[me] = dict(state.phases)[group.name]
+        if group.name in phases:
+            holders[me] = phases[group.name]
         groups.append({"name": group.name, "nodes": list(group.nodes), "placed": placed, "holders": holders,
                        "state": _group_state(placed, holders),
                        "why": _why(spec, status, state, group.name, placed)})

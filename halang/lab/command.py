@@ -144,10 +144,11 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def render_up(live, drivers: str) -> str:
-    from halang.lab.live import base_option, service_addresses
+    from halang.lab.engines import service_addresses
+    from halang.lab.live import base_option
 
     lab, plan = live.lab, live.lab.plan
-    services = service_addresses(lab)
+    services = service_addresses(lab.spec)
     groups = {label: group.name for group in lab.spec.groups for label in group.service_ips}
     option = base_option(live.base)
     width = max(len(node.name) for node in plan.nodes)
@@ -186,12 +187,12 @@ def render_up(live, drivers: str) -> str:
 
 
 def render_status(live) -> str:
-    from halang.lab.live import service_addresses
+    from halang.lab.engines import service_addresses
 
     lab = live.lab
     failed = lab.failed
     down = live.nodes_down(failed)
-    services = service_addresses(lab)
+    services = service_addresses(lab.spec)
     lines = [f"lab {lab.prefix} under {live.base}: cluster {lab.plan.cluster} of {lab.plan.source}",
              f"failed: {', '.join(failed) if failed else 'nothing'}"]
     for node in lab.plan.nodes:

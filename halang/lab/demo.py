@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from halang.lab.live import LiveLab, service_addresses
+from halang.lab.engines import service_addresses
+from halang.lab.live import LiveLab
 from halang.lab.plan import LabError
 from runtime.placement import place, startup_placement
 
@@ -111,7 +112,7 @@ def run(live: LiveLab) -> int:
     say(render(lab, view))
     say("")
     for label, node in moving.items():
-        address = service_addresses(lab)[label]
+        address = service_addresses(lab.spec)[label]
         if label in times:
             say(f"Failover: the client was answered by {node} at {label} {address} {times[label]:.2f} s after "
                 f"{FAILED} died (probed every ~{PROBE_WAIT:g} s).")
@@ -150,7 +151,7 @@ def client_view(live: LiveLab, network: str, labels: list[str] | None = None) ->
     lab = live.lab
     client = lab.client(network)
     owners = adapter_macs(live)
-    services = {service.name: service.address for service in lab.spec.network(network).services}
+    services = service_addresses(lab.spec, network)
     view = {}
     for label in labels or list(services):
         address = services[label]
@@ -188,7 +189,7 @@ def wait_online(live: LiveLab, node: str, groups: list[str], within: float) -> N
 
 
 def render(lab, view: dict[str, tuple]) -> str:
-    addresses = service_addresses(lab)
+    addresses = service_addresses(lab.spec)
     width = max(len(f"{label} {addresses[label]}") for label in view)
     return "\n".join(f"  {label + ' ' + addresses[label]:<{width}}  "
                      + (f"answered by {node} {ifname} ({mac})" if node else "no answer")

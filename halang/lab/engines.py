@@ -23,6 +23,12 @@ from halang.model.spec import cluster_spec
 from halang.verify import load
 
 
+def service_addresses(spec, network: str | None = None) -> dict[str, str]:
+    """Service label -> its address, of one network or all, file order."""
+    return {service.name: service.address for item in spec.networks if network in (None, item.name)
+            for service in item.services}
+
+
 class Engines:
     """`drivers="recorded"` (the default here): volume groups, filesystems and applications are only recorded
     (`run --resource-drivers recorded`), for files whose scripts and volumes are not on this machine."""
@@ -43,7 +49,7 @@ class Engines:
         self.workdir = workdir
         self.drivers = drivers
         self.processes: dict[str, subprocess.Popen] = {}
-        self.services = {service.name: service.address for service in self.spec.service_by_name.values()}
+        self.services = service_addresses(self.spec)
 
     def state_dir(self, node: str) -> Path:
         return self.workdir / "state" / node

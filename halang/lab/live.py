@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from halang.lab import DEFAULT_BASE
-from halang.lab.engines import Engines, address_holders, spawn_daemon
+from halang.lab.engines import Engines, address_holders, service_addresses, spawn_daemon
 from halang.lab.faults import canonical
 from halang.lab.lab import Lab
 from halang.lab.plan import LabError
@@ -224,7 +224,7 @@ class LiveLab:
 
     def holders(self) -> dict[str, list[tuple[str, str]]]:
         """Service label -> (node, ifname) of the node namespaces that have its address now."""
-        return address_holders(self.lab, service_addresses(self.lab))
+        return address_holders(self.lab, service_addresses(self.lab.spec))
 
     def state_dirs(self) -> dict[str, Path]:
         return {node: Path(record["state_dir"]) for node, record in (self.daemons or {}).items()}
@@ -250,10 +250,6 @@ class LiveLab:
         report = self.lab.down()
         (self.base / POINTER).unlink(missing_ok=True)
         return sorted(running), report
-
-
-def service_addresses(lab: Lab) -> dict[str, str]:
-    return {service.name: service.address for network in lab.spec.networks for service in network.services}
 
 
 def _read_daemons(lab: Lab) -> dict[str, dict[str, Any]] | None:

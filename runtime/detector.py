@@ -35,6 +35,7 @@ class Detector:
         self.last: Dict[str, Optional[int]] = {path_id: None for path_id in self.paths}
         self.carrier_up: Dict[str, bool] = {adapter.ifname: True for adapter in spec.adapters_by_node[node]}
         self.started_ms = started_ms
+        self.last_reply: Dict[str, int] = {}  # ifname -> when a ping target last answered through it
 
     def beat(self, path_id: str, now_ms: int) -> bool:
         """A checked beat from the peer on a path of this node; False for a path this node does not have."""
@@ -60,6 +61,18 @@ class Detector:
                 continue
             found.append(path_id)
         return frozenset(found)
+
+    def reply(self, ifname: str, now_ms: int) -> None:
+        """A ping target of the adapter's subnet answered a probe sent from the adapter's own address."""
+        if ifname in self.carrier_up:
+            self.last_reply[ifname] = now_ms
+
+    def reaching(self, now_ms: int) -> FrozenSet[str]:
+        """The adapters, carrier up, that reached a ping target within the detection time (the miss limit's
+        window, as for a path: one lost probe is no evidence)."""
+        window = self.miss_limit * self.interval_ms
+        return frozenset(ifname for ifname, at in self.last_reply.items()
+                         if now_ms - at < window and self.carrier_up.get(ifname, True))
 
     def carriers(self) -> FrozenSet[str]:
         """The node's adapters whose carrier is up."""

@@ -277,7 +277,7 @@ def online_groups(state: EngineState) -> Tuple[str, ...]:
 
 def own_report(spec: ClusterSpec, previous: Optional[Report], state: EngineState, incarnation: int,
                heard: FrozenSet[str], carriers: FrozenSet[str], tie: bool, view: str, settled: bool,
-               now_ms: int) -> Report:
+               now_ms: int, reach: FrozenSet[str] = frozenset()) -> Report:
     """The node's report for the next interval (the counter grows by one), from what it observes and its state.
     A node that stops refuses every group of its lists, so that the plan moves them off it (or, stopping
     offline, takes them offline) before it leaves. Answers are reported while their request may still wait for
@@ -290,7 +290,7 @@ def own_report(spec: ClusterSpec, previous: Optional[Report], state: EngineState
                   tuple(sorted(refused, key=spec.group_index.__getitem__)),
                   tuple(request for _, request in state.requests),
                   tuple(answer for given, answer in state.answers if given >= oldest)[-MAX_ANSWERS:],
-                  tuple(sorted(state.offline, key=spec.group_index.__getitem__)), state.stopping)
+                  tuple(sorted(state.offline, key=spec.group_index.__getitem__)), state.stopping, reach)
 
 
 def answer_deadline_ms(spec: ClusterSpec) -> int:

@@ -10,18 +10,29 @@ Component names, exactly as the language writes them:
 | `link:NAME` | one non-IP link, all of it |
 | `linkend:NODE/LINK` | one node's connection to a `disk` link (point-to-point links have no separate ends) |
 | `domain:NAME` | a failure domain: every node naming it |
+| `port:NODE/IFNAME` | the adapter's cable or switch port passes no frames either way; its carrier stays up |
+| `deaf:NODE/IFNAME` | the adapter sends but receives nothing; its carrier stays up |
+| `mute:NODE/IFNAME` | the adapter receives but its frames reach nobody; its carrier stays up |
+| `hung:SWITCH` | the switch passes no frames; every port on it keeps its carrier |
+
+The last four keep the carrier up, so a node can only infer them from what it
+hears (`topology.observe_failures` says what each node observes under them).
 
 `all_components(cluster)` lists every component once, in a fixed order: nodes
 (file order), adapters (network order, then line order), switches (first
 appearance among the adapters), links (file order), linkends (disk links in
 file order, each with its nodes in the file's node order), domains (first
-appearance among the nodes).
+appearance among the nodes), then the faults that keep the carrier up:
+ports, deaf, mute (adapters in the order above each), hung switches (the
+switches' order).
 
 `expand(cluster, failed)` turns a set of failed components into `Down`:
 - `nodes`: the failed nodes, and every node naming a failed domain;
 - `adapters`: the failed adapters, and every adapter of a down node;
 - `switches`, `links`: the failed ones;
-- `linkends`: the failed linkends, and every disk-link end of a down node.
+- `linkends`: the failed linkends, and every disk-link end of a down node;
+- `ports`, `deaf`, `mute` (adapter keys) and `hung` (switches): the faults
+  that keep the carrier up, as named.
 An adapter that is up but hangs off a down switch stays out of
 `Down.adapters`: `Down.usable(adapter)` is the test that counts for hearing
 and hosting (adapter up, its node up, its switch up). `Down` is pure data; no
@@ -36,8 +47,11 @@ from typing import FrozenSet, Iterable, List, NamedTuple, Optional, Sequence, Tu
 
 from runtime.snapshot import AdapterSpec, ClusterSpec
 
-KINDS = ("node", "adapter", "switch", "link", "linkend", "domain")
-FORMS = "node:NAME, adapter:NODE/IFNAME, switch:NAME, link:NAME, linkend:NODE/LINK, domain:NAME"
+KINDS = ("node", "adapter", "switch", "link", "linkend", "domain", "port", "deaf", "mute", "hung")
+FORMS = ("node:NAME, adapter:NODE/IFNAME, switch:NAME, link:NAME, linkend:NODE/LINK, domain:NAME, "
+         "port:NODE/IFNAME, deaf:NODE/IFNAME, mute:NODE/IFNAME, hung:SWITCH")
+ADAPTER_KINDS = ("adapter", "port", "deaf", "mute")  # named NODE/IFNAME
+INFERRED_KINDS = ("port", "deaf", "mute", "hung")  # the carrier stays up: a node can only infer these
 
 
 class ComponentError(ValueError):
@@ -71,6 +85,15 @@ class Down:
     switches: FrozenSet[str]
     links: FrozenSet[str]
     linkends: FrozenSet[Tuple[str, str]]  # (node, link)
+    ports: FrozenSet[Tuple[str, str]] = frozenset()  # (node, ifname): silent both ways, carrier up
+    deaf: FrozenSet[Tuple[str, str]] = frozenset()  # sends, receives nothing
+    mute: FrozenSet[Tuple[str, str]] = frozenset()  # receives, its frames reach nobody
+    hung: FrozenSet[str] = frozenset()  # switches that pass no frames, every port keeping its carrier
+
+    @property
+    def inferred(self) -> bool:
+        """Some failure keeps the carrier up, so what the nodes observe must be worked out (see the docstring)."""
+        return bool(self.ports or self.deaf or self.mute or self.hung)
 
     def node_up(self, node: str) -> bool:
         return node not in self.nodes
@@ -78,6 +101,18 @@ class Down:
     def usable(self, adapter: AdapterSpec) -> bool:
         """The adapter is up, its node is up and its switch is up."""
         return (adapter.node, adapter.ifname) not in self.adapters and adapter.switch not in self.switches
+
+    def sends(self, adapter: AdapterSpec) -> bool:
+        """Its frames reach its switch and go on: carrier up, port working, not mute, switch not hung."""
+        key = (adapter.node, adapter.ifname)
+        return self.usable(adapter) and key not in self.ports and key not in self.mute \
+            and adapter.switch not in self.hung
+
+    def receives(self, adapter: AdapterSpec) -> bool:
+        """Frames from its switch reach it: carrier up, port working, not deaf, switch not hung."""
+        key = (adapter.node, adapter.ifname)
+        return self.usable(adapter) and key not in self.ports and key not in self.deaf \
+            and adapter.switch not in self.hung
 
     def link_up(self, link: str) -> bool:
         return link not in self.links
@@ -98,6 +133,9 @@ def all_components(cluster: ClusterSpec) -> List[str]:
     names += [f"link:{link.name}" for link in cluster.links]
     names += [f"linkend:{node}/{link.name}" for link in cluster.links if link.disk for node in link.nodes]
     names += [f"domain:{domain}" for domain in cluster.domains]
+    for kind in ("port", "deaf", "mute"):
+        names += [f"{kind}:{adapter.node}/{adapter.ifname}" for adapter in cluster.adapters]
+    names += [f"hung:{switch}" for switch in cluster.switches]
     return names
 
 
@@ -112,9 +150,9 @@ def parse_component(text: str, cluster: ClusterSpec) -> Component:
     if kind == "node":
         _known(rest, cluster.node_names, "node", raw)
         return Component("node", rest)
-    if kind == "switch":
+    if kind in ("switch", "hung"):
         _known(rest, cluster.switches, "switch", raw)
-        return Component("switch", rest)
+        return Component(kind, rest)
     if kind == "link":
         _known(rest, [link.name for link in cluster.links], "link", raw)
         return Component("link", rest)
@@ -123,15 +161,15 @@ def parse_component(text: str, cluster: ClusterSpec) -> Component:
         return Component("domain", rest)
     node, slash, name = rest.partition("/")
     if not slash or not node or not name:
-        form = "adapter:NODE/IFNAME" if kind == "adapter" else "linkend:NODE/LINK"
+        form = f"{kind}:NODE/IFNAME" if kind in ADAPTER_KINDS else "linkend:NODE/LINK"
         raise ComponentError(f"'{raw}': write {form}")
     _known(node, cluster.node_names, "node", raw)
-    if kind == "adapter":
+    if kind in ADAPTER_KINDS:
         if (node, name) not in cluster.adapter_by_key:
             own = [adapter.ifname for adapter in cluster.adapters_by_node[node]]
             raise ComponentError(f"'{raw}': node {node} has no adapter {name}"
                                  + (f" (its adapters: {', '.join(own)})" if own else " (it has no adapters)"))
-        return Component("adapter", name, node)
+        return Component(kind, name, node)
     link = cluster.link_by_name.get(name)
     if link is None:
         _known(name, [item.name for item in cluster.links], "link", raw)
@@ -168,6 +206,7 @@ def expand(cluster: ClusterSpec, failed: FailedLike) -> Down:
     switches = set()
     links = set()
     linkends = set()
+    inferred: dict = {"port": set(), "deaf": set(), "mute": set(), "hung": set()}
     for component in components:
         if component.kind == "node":
             nodes.add(component.name)
@@ -179,8 +218,12 @@ def expand(cluster: ClusterSpec, failed: FailedLike) -> Down:
             switches.add(component.name)
         elif component.kind == "link":
             links.add(component.name)
-        else:
+        elif component.kind == "linkend":
             linkends.add((component.node, component.name))
+        elif component.kind == "hung":
+            inferred["hung"].add(component.name)
+        else:
+            inferred[component.kind].add((component.node, component.name))
     for node in nodes:
         adapters.update(adapter.key for adapter in cluster.adapters_by_node[node])
     for link in cluster.links:
@@ -188,7 +231,8 @@ def expand(cluster: ClusterSpec, failed: FailedLike) -> Down:
             linkends.update((node, link.name) for node in link.nodes if node in nodes)
     return Down(failed=frozenset(component.text for component in components), nodes=frozenset(nodes),
                 adapters=frozenset(adapters), switches=frozenset(switches), links=frozenset(links),
-                linkends=frozenset(linkends))
+                linkends=frozenset(linkends), ports=frozenset(inferred["port"]), deaf=frozenset(inferred["deaf"]),
+                mute=frozenset(inferred["mute"]), hung=frozenset(inferred["hung"]))
 
 
 def canonical_order(cluster: ClusterSpec, names: Iterable[str]) -> Tuple[str, ...]:

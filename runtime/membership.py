@@ -67,6 +67,7 @@ class Report(NamedTuple):
     answers: Tuple[Answer, ...] = ()  # its latest verdicts on requests (runtime.operator)
     offline: Tuple[str, ...] = ()  # a leader's: the groups the operator holds offline
     stopping: str = ""  # "takeover" or "offline" while the node stops on the operator's request
+    reach: FrozenSet[str] = frozenset()  # its adapters (ifnames) that reached a ping target within the detection time
 
 
 def report_body(reports: Mapping[str, Report]) -> Dict[str, Any]:
@@ -74,7 +75,7 @@ def report_body(reports: Mapping[str, Report]) -> Dict[str, Any]:
     return {"r": {origin: [r.incarnation, r.seq, sorted(r.heard), sorted(r.carriers), r.tie, list(r.holds), r.view,
                            r.plan_id, [[group, list(nodes)] for group, nodes in r.plan], r.settled, list(r.online),
                            list(r.failed), [list(item) for item in r.requests], [list(item) for item in r.answers],
-                           list(r.offline), r.stopping]
+                           list(r.offline), r.stopping, sorted(r.reach)]
                   for origin, r in reports.items()}}
 
 
@@ -85,14 +86,14 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
         raise Dropped("malformed", "a beat without reports")
     found = []
     for origin, fields in raw.items():
-        if origin not in spec.node_by_name or not isinstance(fields, list) or len(fields) != 16:
+        if origin not in spec.node_by_name or not isinstance(fields, list) or len(fields) != 17:
             raise Dropped("malformed", f"a report of {origin!r}")
         incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled, online, failed = fields[:12]
-        requests, answers, offline, stopping = fields[12:]
+        requests, answers, offline, stopping, reach = fields[12:]
         if isinstance(incarnation, bool) or not isinstance(incarnation, int) or isinstance(seq, bool) \
                 or not isinstance(seq, int) or not isinstance(tie, bool) or not isinstance(seen, str) \
                 or not all(isinstance(item, list) and all(isinstance(x, str) for x in item)
-                           for item in (heard, carriers, holds, online, failed, offline)):
+                           for item in (heard, carriers, holds, online, failed, offline, reach)):
             raise Dropped("malformed", f"a report of {origin}")
         if any(group not in spec.group_by_name for group in holds + online + failed + offline):
             raise Dropped("malformed", f"{origin} reports a group this cluster does not have")
@@ -107,7 +108,7 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
         found.append(Report(origin, incarnation, seq, frozenset(heard), frozenset(carriers), tie, tuple(holds), seen,
                             plan_id, tuple(placed), settled, tuple(online), tuple(failed),
                             _requests(spec, origin, requests), _answers(origin, answers), tuple(offline),
-                            _stopping(origin, stopping)))
+                            _stopping(origin, stopping), frozenset(reach)))
     return found
 
 

@@ -121,6 +121,7 @@ class NetworkSpec:
     ipat: str  # alias | replace
     adapters: Tuple[AdapterSpec, ...]
     services: Tuple[ServiceSpec, ...]
+    ping_targets: Tuple[str, ...] = ()  # addresses outside the cluster the adapters probe (LANGUAGE.md)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,23 @@ def test_all_components_two_node():
         "adapter:alpha/en0", "adapter:alpha/en1", "adapter:bravo/en0", "adapter:bravo/en1",
         "switch:sw1", "switch:sw2",
         "link:hb_serial",
+        "port:alpha/en0", "port:alpha/en1", "port:bravo/en0", "port:bravo/en1",
+        "deaf:alpha/en0", "deaf:alpha/en1", "deaf:bravo/en0", "deaf:bravo/en1",
+        "mute:alpha/en0", "mute:alpha/en1", "mute:bravo/en0", "mute:bravo/en1",
+        "hung:sw1", "hung:sw2",
     ]
+
+
+def test_faults_that_keep_the_carrier_up():
+    down = expand(TWO, ["port:alpha/en0", "deaf:bravo/en0", "mute:bravo/en1", "hung:sw2"])
+    alpha_en0, bravo_en0, bravo_en1 = (TWO.adapter_by_key[key] for key in
+                                       (("alpha", "en0"), ("bravo", "en0"), ("bravo", "en1")))
+    assert down.inferred and not down.adapters and not down.switches
+    assert all(down.usable(adapter) for adapter in TWO.adapters)  # every carrier stays up
+    assert not down.sends(alpha_en0) and not down.receives(alpha_en0)
+    assert down.sends(bravo_en0) and not down.receives(bravo_en0)
+    assert not down.sends(bravo_en1) and not down.receives(bravo_en1)  # mute, and its switch hung
+    assert not expand(TWO, ["adapter:alpha/en0"]).inferred
 
 
 def test_all_components_with_implicit_switches_linkends_and_domains():
@@ -30,6 +46,9 @@ def test_all_components_with_implicit_switches_linkends_and_domains():
         "link:hb_disk",
         "linkend:a1/hb_disk", "linkend:a2/hb_disk", "linkend:b1/hb_disk", "linkend:b2/hb_disk",
         "domain:rack_a", "domain:rack_b",
+        *(f"{kind}:{node}/{ifname}" for kind in ("port", "deaf", "mute")
+          for ifname in ("en0", "en1") for node in ("a1", "a2", "b1", "b2")),
+        "hung:core", "hung:net_rack_a", "hung:net_rack_b",
     ]
 
 

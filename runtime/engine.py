@@ -507,8 +507,10 @@ def _children_held(spec: ClusterSpec, group: str, phases: Mapping[str, str], mem
                for child in _children(spec, group))
 
 
-def _may_keep(spec: ClusterSpec, status: Status, group: str, me: str) -> bool:
-    return me in status.runnable_nodes and can_host_now(spec, status, spec.group(group), me)
+def _may_keep(spec: ClusterSpec, status: Status, group: str, me: str, holding: bool = True) -> bool:
+    """Whether this node may keep the group it holds (an adapter in doubt serves), or take one it does not hold
+    (`holding` false: a working adapter is needed)."""
+    return me in status.runnable_nodes and can_host_now(spec, status, spec.group(group), me, keep=holding)
 
 
 def _why_lost(keep: Observed, me: str) -> str:
@@ -611,7 +613,7 @@ def _follow(spec: ClusterSpec, plan: Placement, me: str, members: Mapping[str, R
     taken, held_elsewhere, parents_waiting = [], [], []
     for group in spec.groups:
         if me not in plan.nodes(group.name) or group.name in phases or group.name in failed \
-                or not _may_keep(spec, keep, group.name, me):
+                or not _may_keep(spec, keep, group.name, me, holding=False):
             continue
         holders = [node for node, report in others.items() if group.name in report.holds]
         if holders and not group.concurrent:

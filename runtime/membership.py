@@ -16,15 +16,14 @@ node is dead, or cut off from this node's partition). From the fresh
 reports, `observe` works out, with the decision core's own functions:
 
 - the live nodes: the origins of the fresh reports;
-- the view: `topology.view` of the paths any of them hears (a path heard at
-  one end joins its two nodes) and of who reaches the tie-breaker;
-- which adapters are usable (`adapter_health`): an adapter is usable when
-  its carrier is up and it hears a peer on its subnet, or no live, settled
-  peer that has been in the partition for a detection time has its carrier
-  up on that subnet (then nothing shows it at fault: the peers are down,
-  have only just started, or have only just come back from a partition
-  and their beats are still on their way). So a failed switch makes every adapter on it unusable,
-  a pulled cable only its own adapter, and a dead peer none;
+- the view and the state of every adapter: `topology.view_of`, the same
+  function the verifier and `halang simulate` call on what each node observes
+  under a set of failures (`topology.observe_failures`). A path joins its two
+  nodes when both ends report hearing it; each partition judges its members'
+  adapters working, failed or in doubt from what they observe together
+  (carriers, who hears whom, who reaches a ping target), with silence from a
+  node that has not been in the partition for a detection time counting for
+  nothing (`veterans`);
 - the `Status` that `placement.transition` takes, nodes outside the view
   counted as down (their partition, if any, is not this node's to judge:
   quorum counts every node of the file either way).
@@ -40,9 +39,8 @@ from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tu
 
 from runtime.failures import Down
 from runtime.operator import STOP_MODES, Answer, Request, request_from_data
-from runtime.paths import Path, heartbeat_paths
 from runtime.snapshot import AdapterSpec, ClusterSpec
-from runtime.topology import Status, View, status_of, view
+from runtime.topology import DOUBT, FAILED, Status, View, status_from, view_of
 from runtime.wire import Dropped
 
 
@@ -167,15 +165,6 @@ class Table:
                          if now_ms - at < within_ms and now_ms - since >= within_ms)
 
 
-def all_paths(spec: ClusterSpec) -> Mapping[str, Path]:
-    """Every heartbeat path of the cluster by id."""
-    found = spec.derived.get("paths-by-id")
-    if found is None:
-        found = {path.id: path for node in spec.node_names for path in heartbeat_paths(spec, node)}
-        spec.derived["paths-by-id"] = found
-    return found
-
-
 class Observed(NamedTuple):
     view: View
     status: Status
@@ -187,56 +176,16 @@ def observe(spec: ClusterSpec, reports: Mapping[str, Report],
     """What the fresh reports say (see the module docstring). `veterans`: the nodes whose silence on a subnet
     counts against an adapter (default all): a node that has only just come back is not heard by the others'
     adapters yet, and that shows nothing."""
-    paths = all_paths(spec)
     live = frozenset(reports)
-    heard = {paths[path_id] for report in reports.values() for path_id in report.heard if path_id in paths}
-    tie_reach = [origin for origin, report in reports.items() if report.tie]
-    seen = view(spec, live, heard, tie_reach)
-    usable = adapter_health(spec, reports, veterans)
-    unusable = frozenset(adapter.key for adapter in spec.adapters
-                         if adapter.node in live and adapter not in usable.get((adapter.node, adapter.network), ()))
-    down = Down(failed=frozenset(), nodes=frozenset(spec.node_names) - live, adapters=unusable,
+    seen, states = view_of(spec, reports, veterans)
+    failed = frozenset(adapter.key for adapter in spec.adapters
+                       if adapter.node in live and states.get(adapter.key, FAILED) == FAILED)
+    doubt = frozenset(key for key, state in states.items() if state == DOUBT)
+    down = Down(failed=frozenset(), nodes=frozenset(spec.node_names) - live, adapters=failed,
                 switches=frozenset(), links=frozenset(), linkends=frozenset())
     refused = frozenset((group, origin) for origin, report in reports.items() for group in report.failed)
-    status = status_of(spec, seen, down, usable, refused)
-    digest = hashlib.sha256(json.dumps([seen.partitions, seen.runnable, sorted(unusable), sorted(refused)],
-                                       sort_keys=True)
+    status = status_from(spec, seen, down, states, refused)
+    digest = hashlib.sha256(json.dumps([seen.partitions, seen.runnable, sorted(failed), sorted(doubt),
+                                        sorted(refused)], sort_keys=True)
                             .encode("utf-8")).hexdigest()[:16]
     return Observed(seen, status, digest)
-
-
-def adapter_health(spec: ClusterSpec, reports: Mapping[str, Report],
-                   veterans: Optional[FrozenSet[str]] = None) -> Dict[Tuple[str, str], Tuple[AdapterSpec, ...]]:
-    """(node, network) -> its usable adapters, file order, for the live nodes (see the module docstring)."""
-    paths = all_paths(spec)
-    hearing = set()  # (node, ifname) that hear a peer on some path
-    for origin, report in reports.items():
-        for path_id in report.heard:
-            path = paths.get(path_id)
-            if path is not None and path.medium.kind == "subnet":
-                end = path.end_of(origin)
-                if end.node == origin and end.adapter is not None:
-                    hearing.add((origin, end.adapter.ifname))
-    usable: Dict[Tuple[str, str], List[AdapterSpec]] = {}
-    for adapter in spec.adapters:
-        report = reports.get(adapter.node)
-        if report is None or adapter.ifname not in report.carriers:
-            continue
-        if adapter.key not in hearing and _a_live_peer_with_carrier(spec, reports, adapter, veterans):
-            continue
-        usable.setdefault((adapter.node, adapter.network), []).append(adapter)
-    return {key: tuple(items) for key, items in usable.items()}
-
-
-def _a_live_peer_with_carrier(spec: ClusterSpec, reports: Mapping[str, Report], adapter: AdapterSpec,
-                              veterans: Optional[FrozenSet[str]]) -> bool:
-    """A peer on the adapter's subnet that is live, settled (a node still listening after its start hears
-    nobody yet, which shows nothing), a veteran (see `observe`), and has carrier."""
-    for other in spec.adapters:
-        if other.network == adapter.network and other.subnet == adapter.subnet and other.node != adapter.node:
-            report = reports.get(other.node)
-            if report is not None and report.settled and other.ifname in report.carriers \
-                    and (veterans is None or other.node in veterans):
-                return True
-    return False
-

@@ -119,6 +119,21 @@ def heartbeat_paths(spec: ClusterSpec, node: str) -> Tuple[Path, ...]:
     return tuple(path for peer in sorted(by_peer, key=index.__getitem__) for path in by_peer[peer])
 
 
+def paths_by_id(spec: ClusterSpec) -> Dict[str, Path]:
+    """Every heartbeat path of the cluster by id."""
+    found = spec.derived.get("paths-by-id")
+    if found is None:
+        found = {path.id: path for node in spec.node_names for path in heartbeat_paths(spec, node)}
+        spec.derived["paths-by-id"] = found
+    return found
+
+
+def pair_id(medium: Medium, one: End, other: End) -> str:
+    """The id of the path between two ends of a medium (on two different nodes), whichever end is named first."""
+    first, second = sorted((one, other), key=lambda item: item.key)
+    return Path(medium, first, second).id
+
+
 def end_works(down: Down, medium: Medium, end: End) -> bool:
     """Whether one end of a medium works under the failures (LANGUAGE.md, "Who hears whom")."""
     if end.adapter is not None:

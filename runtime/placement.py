@@ -12,9 +12,11 @@ A node is a *host* of a group when it can host it (`topology.can_host`) after
 the event; a *new host* when it is a host after the event and was not before
 (every host, at startup). Groups are taken in file order:
 
-1. A group online on a host stays. A concurrent group (`all_available`)
-   keeps its instances on hosts, loses the others, and gains one on every
-   new host.
+1. A group online on a node that can keep it stays (to keep a group an
+   adapter that is not failed serves; to take one, a working adapter: an
+   adapter in doubt neither releases nor gives a group, LANGUAGE.md "Who can
+   host a group"). A concurrent group (`all_available`) keeps its instances
+   where they can be kept, loses the others, and gains one on every new host.
 2. An offline group comes online when it has a new host, by its startup
    policy: `home_node` on its home node if that is a new host;
    `first_available` on the first new host of its list. (A node that came
@@ -61,8 +63,9 @@ Service addresses. A `Placement` also says, for each node and network (both
 of its usable adapters: a node holds the addresses of the groups online on
 it, listed in the network's service order. Under `replace` each adapter
 holds at most one address: an address stays on the adapter it had (in the
-previous placement) while that adapter is usable, the others go to free
-usable adapters, the boot adapter first, then standbys in file order; an
+previous placement) while that adapter is not failed (working or in doubt),
+the others go to free adapters, working before in doubt, and within each
+the boot adapter first, then standbys in file order; an
 address left without an adapter is held with adapter `None`, the HA213
 situation. Under `alias` an address stays where it was while that adapter is
 usable, else goes on the first usable adapter; one adapter may hold many.
@@ -78,7 +81,7 @@ from decimal import Decimal
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from runtime.snapshot import ClusterSpec, GroupSpec
-from runtime.topology import Status, StatusLike, assess, can_host_now
+from runtime.topology import FAILED, Status, StatusLike, assess, can_host_now
 
 UNLIMITED = Decimal("Infinity")
 ZERO = Decimal(0)
@@ -303,13 +306,13 @@ def transition(spec: ClusterSpec, current: Placement, before: Optional[StatusLik
         group = spec.groups[number]
         was = now.get(group.name, ())
         if group.concurrent:
-            hosts = _hosts(spec, new, group)
-            fresh = _fresh(spec, old, group, hosts)
+            fresh = _fresh(spec, old, group, _hosts(spec, new, group))
             chosen[group.name] = tuple(node for node in group.nodes
-                                       if node in fresh or (node in was and node in hosts))
+                                       if node in fresh or (node in was and can_host_now(spec, new, group, node,
+                                                                                         keep=True)))
         elif not was:
             chosen[group.name] = _come_online(group, _fresh(spec, old, group, _hosts(spec, new, group)))
-        elif not can_host_now(spec, new, group, was[0]):
+        elif not can_host_now(spec, new, group, was[0], keep=True):
             moving.append(group)
         elif group.fallback == "higher_priority" and old is not None:
             earlier = group.nodes[:group.nodes.index(was[0])]
@@ -440,9 +443,11 @@ def _assign_addresses(cluster: ClusterSpec, groups: Sequence[Tuple[str, Tuple[st
                                                              cluster.network_index[key[1]])):
         network = cluster.network(network_name)
         order = sorted(held[(node, network_name)], key=cluster.service_index.__getitem__)
-        usable = status.usable_adapters(node, network_name)
-        if network.ipat == "replace":
-            usable = tuple(a for a in usable if a.role == "boot") + tuple(a for a in usable if a.role != "boot")
+        working = status.working_adapters(node, network_name)
+        replace = network.ipat == "replace"
+        # A new adapter is chosen among the working ones first, then among those in doubt (file order within).
+        usable = sorted(status.usable_adapters(node, network_name),
+                        key=lambda adapter: (adapter not in working, replace and adapter.role != "boot"))
         names = [adapter.ifname for adapter in usable]
         where: Dict[str, Optional[str]] = {}
         taken = set()
@@ -708,7 +713,7 @@ def events(cluster: ClusterSpec, before: Placement, after: Placement, failed_bef
     for adapter in cluster.adapters:
         if adapter.node not in live:
             continue
-        was, now = old.down.usable(adapter), new.down.usable(adapter)
+        was, now = old.adapter_state(adapter) != FAILED, new.adapter_state(adapter) != FAILED
         if was == now:
             continue
         kind = "adapter_down" if was else "adapter_up"

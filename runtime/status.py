@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping
 
 from runtime.engine import EngineState, leader_of
-from runtime.membership import Report, all_paths, observe
+from runtime.membership import Report, observe
+from runtime.paths import paths_by_id
 from runtime.snapshot import ClusterSpec
 from runtime.topology import Status, can_host_now, why_not
 
@@ -34,7 +35,7 @@ def cluster_status(spec: ClusterSpec, state: EngineState, reports: Mapping[str, 
                       "holds": list(report.holds), "online": list(report.online),
                       "refused": [] if report.stopping else list(report.failed)})
     paths = []
-    for path_id, path in sorted(all_paths(spec).items()):
+    for path_id, path in sorted(paths_by_id(spec).items()):
         ends = [path.first.node, path.second.node]
         heard = all(end in reports for end in ends) and any(path_id in reports[end].heard for end in ends)
         paths.append({"id": path_id, "medium": path.medium.label, "between": ends, "heard": heard})

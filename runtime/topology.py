@@ -45,14 +45,31 @@ groups a scenario does not touch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
+
+import ipaddress
+from typing import Any
 
 from runtime.failures import Down, FailedLike, expand
-from runtime.paths import End, Path, end_works, media
+from runtime.paths import End, Medium, Path, end_works, media, pair_id, paths_by_id
 from runtime.sets import DisjointSets
 from runtime.snapshot import AdapterSpec, ClusterSpec, GroupSpec
 
 Partition = Tuple[str, ...]
+FAILED, WORKING, DOUBT = "failed", "working", "in doubt"  # the states of an adapter (see `judge`)
+
+
+class Sight(NamedTuple):
+    """What one live node observes of itself, as its report carries it (`membership.Report` has the same fields):
+    the heartbeat paths it hears (beats arrive on them), its adapters whose carrier is up, those that reached a
+    ping target of their subnet, whether it reaches the tie-breaker disk, and whether it has listened for a
+    whole detection time since it started."""
+
+    heard: FrozenSet[str]
+    carriers: FrozenSet[str]
+    reach: FrozenSet[str] = frozenset()
+    tie: bool = False
+    settled: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,17 +100,33 @@ class Status:
     runnable: Tuple[Partition, ...]  # the partitions that may run groups
     runnable_nodes: FrozenSet[str]
     tie_breaker: Optional[Partition]
-    usable: Mapping[Tuple[str, str], Tuple[AdapterSpec, ...]]  # (node, network) -> its usable adapters, file order
-    degraded: FrozenSet[str]  # nodes down, without quorum, with an unusable adapter, or refusing a group
+    # (node, network) -> its adapters that are not failed (working or in doubt), file order: what keeps a group
+    usable: Mapping[Tuple[str, str], Tuple[AdapterSpec, ...]]
+    degraded: FrozenSet[str]  # nodes down, without quorum, with an adapter not working, or refusing a group
     # (group, node): the node's engine failed to acquire or to keep the group, and says so (docs/engine.md)
     refused: FrozenSet[Tuple[str, str]] = frozenset()
+    # (node, network) -> its working adapters, file order: what takes a group; None: the same as `usable`
+    working: Optional[Mapping[Tuple[str, str], Tuple[AdapterSpec, ...]]] = None
 
     @property
     def view(self) -> View:
         return View(self.partitions, self.runnable, self.runnable_nodes, self.tie_breaker)
 
     def usable_adapters(self, node: str, network: str) -> Tuple[AdapterSpec, ...]:
+        """The node's adapters on the network that are not failed (working or in doubt), file order."""
         return self.usable.get((node, network), ())
+
+    def working_adapters(self, node: str, network: str) -> Tuple[AdapterSpec, ...]:
+        """The node's working adapters on the network, file order."""
+        return (self.usable if self.working is None else self.working).get((node, network), ())
+
+    def adapter_state(self, adapter: AdapterSpec) -> str:
+        """FAILED, WORKING or DOUBT (a node that is down has every adapter failed)."""
+        if adapter not in self.usable.get((adapter.node, adapter.network), ()):
+            return FAILED
+        if adapter in self.working_adapters(adapter.node, adapter.network):
+            return WORKING
+        return DOUBT
 
     def may_run(self, partition: Partition) -> bool:
         return partition in self.runnable
@@ -143,6 +176,181 @@ def _view(spec: ClusterSpec, live: FrozenSet[str], joins: Iterable[Iterable[int]
         holder = next((part for part in parts if tie_reach.intersection(part)), None)
     runnable = tuple(part for part in parts if quorum_holds(spec, len(part), part is holder))
     return View(parts, runnable, frozenset(node for part in runnable for node in part), holder)
+
+
+# ------------------------------------------------------------ what the nodes observe, and what they infer from it
+
+
+def subnet_targets(spec: ClusterSpec) -> Mapping[int, Tuple[str, ...]]:
+    """Medium index -> the ping targets of its network that lie inside that subnet (subnets with none left out)."""
+    found = spec.derived.get("subnet-targets")
+    if found is None:
+        found = {}
+        for medium in media(spec):
+            if medium.kind != "subnet":
+                continue
+            version, network, prefix = medium.ends[0].adapter.subnet  # type: ignore[union-attr]
+            inside = tuple(target for target in spec.network(medium.name).ping_targets
+                           if _inside(target, version, network, prefix))
+            if inside:
+                found[medium.index] = inside
+        spec.derived["subnet-targets"] = found
+    return found
+
+
+def _inside(target: str, version: int, network: int, prefix: int) -> bool:
+    try:
+        address = ipaddress.ip_address(target)
+    except ValueError:
+        return False
+    bits = 32 if version == 4 else 128
+    return address.version == version and int(address) >> (bits - prefix) == network >> (bits - prefix)
+
+
+def observe_failures(spec: ClusterSpec, failed: FailedLike = ()) -> Dict[str, Sight]:
+    """What each live node observes under a set of failures (LANGUAGE.md, "Who hears whom" and "What a node
+    observes of its adapters"): the paths on which beats reach it (an adapter hears a peer when it receives and
+    the peer sends, so hearing can be one-way), its carriers (down only under `adapter:`, `switch:` and its
+    node), the adapters that reach a ping target of their subnet (they send and receive: a target never
+    fails), and whether it reaches the tie-breaker disk. Every node has listened long enough (`settled`)."""
+    down = expand(spec, failed)
+    live = [node for node in spec.node_names if down.node_up(node)]
+    heard: Dict[str, set] = {node: set() for node in live}
+    targets = subnet_targets(spec)
+    reach: Dict[str, set] = {node: set() for node in live}
+    for medium in media(spec):
+        if medium.kind == "subnet":
+            senders = [end for end in medium.ends if end.node in heard and down.sends(end.adapter)]
+            for end in medium.ends:
+                if end.node not in heard or not down.receives(end.adapter):
+                    continue
+                heard[end.node].update(pair_id(medium, end, other) for other in senders if other.node != end.node)
+                if medium.index in targets and down.sends(end.adapter):
+                    reach[end.node].add(end.adapter.ifname)  # type: ignore[union-attr]
+        else:
+            working = [end for end in medium.ends if end.node in heard and end_works(down, medium, end)]
+            for end in working:
+                heard[end.node].update(pair_id(medium, end, other) for other in working if other.node != end.node)
+    tie = spec.heartbeat.tie_breaker
+    tie_up = tie is not None and tie in spec.link_by_name and down.link_up(tie)
+    return {node: Sight(frozenset(heard[node]),
+                        frozenset(adapter.ifname for adapter in spec.adapters_by_node[node] if down.usable(adapter)),
+                        frozenset(reach[node]),
+                        bool(tie_up and node in spec.link_by_name[tie].nodes and down.connected(node, tie)))
+            for node in live}
+
+
+def view_of(spec: ClusterSpec, sights: Mapping[str, Any],
+            veterans: Optional[FrozenSet[str]] = None) -> Tuple[View, Dict[Tuple[str, str], str]]:
+    """The view and the state of every live node's adapters, from what the live nodes observe (`Sight`s, or
+    reports: anything with the same fields). Two nodes hear each other on a path when each hears the other on
+    it (LANGUAGE.md: hearing can be one-way, a partition needs both ways); each partition judges its own
+    nodes' adapters from what its members observe together (`judge`). `veterans`: see `judge`."""
+    paths = paths_by_id(spec)
+    joins = []
+    for node, sight in sights.items():
+        for path_id in sight.heard:
+            path = paths.get(path_id)
+            if path is None or node not in path.nodes:
+                continue
+            peer = path.peer_of(node).node
+            other = sights.get(peer)
+            if other is not None and path_id in other.heard and spec.node_index[node] < spec.node_index[peer]:
+                joins.append((spec.node_index[node], spec.node_index[peer]))
+    seen = _view(spec, frozenset(sights), joins, frozenset(node for node, sight in sights.items() if sight.tie))
+    states: Dict[Tuple[str, str], str] = {}
+    for partition in seen.partitions:
+        states.update(judge(spec, sights, partition, veterans))
+    return seen, states
+
+
+def judge(spec: ClusterSpec, sights: Mapping[str, Any], members: Iterable[str],
+          veterans: Optional[FrozenSet[str]] = None) -> Dict[Tuple[str, str], str]:
+    """The state of each adapter of the members of one partition, from what they observe together (LANGUAGE.md,
+    "What a node observes of its adapters"; docs/engine.md, "What a node can infer"). An adapter is
+
+    - FAILED when its carrier is down; or its subnet has ping targets, it reaches none, and it hears no peer or
+      another adapter of the subnet reaches one (the target is there, this adapter does not get to it); or three
+      or more adapters of the subnet have carrier, two others hear each other, and either none of the others
+      hears it or it hears none of them (the medium works, this adapter does not);
+    - WORKING when its carrier is up and it hears a peer, or reaches a target, or has no peer to hear (no
+      other member's adapter with carrier on the subnet counts: a member counts once it is settled and, if
+      `veterans` is given, one of them: a node that has only just joined is not heard yet, which shows nothing);
+    - in DOUBT otherwise: silence that shows nothing about which end failed. Doubt is no evidence.
+
+    Silence counts against an adapter only from peers that count (as above), and only once its own node is a
+    veteran."""
+    members = frozenset(members)
+    targets = subnet_targets(spec)
+    states: Dict[Tuple[str, str], str] = {}
+
+    def counts(node: str) -> bool:
+        return sights[node].settled and (veterans is None or node in veterans)
+
+    for medium in _media_of(spec, members):
+        ends = [end for end in medium.ends if end.node in members]
+        up = [end for end in ends if end.adapter.ifname in sights[end.node].carriers]  # type: ignore[union-attr]
+        for end in ends:
+            if end not in up:
+                states[end.key] = FAILED
+        if not up:
+            continue
+
+        def hears(one: End, other: End) -> bool:
+            return pair_id(medium, one, other) in sights[one.node].heard
+
+        reaching = {end.key for end in up if medium.index in targets
+                    and end.adapter.ifname in sights[end.node].reach}  # type: ignore[union-attr]
+        for end in up:
+            others = [other for other in up if other.node != end.node and counts(other.node)]
+            hears_peer = any(hears(end, other) for other in up if other.node != end.node)
+            if medium.index in targets and end.key not in reaching \
+                    and (not hears_peer or any(other.key in reaching for other in others)):
+                states[end.key] = FAILED
+            elif len(up) >= 3 and counts(end.node) and _medium_works_without(end, others, hears) \
+                    and (not any(hears(other, end) for other in others) or not hears_peer):
+                states[end.key] = FAILED
+            elif hears_peer or end.key in reaching or not others:
+                states[end.key] = WORKING
+            else:
+                states[end.key] = DOUBT
+    return states
+
+
+def _media_of(spec: ClusterSpec, members: FrozenSet[str]) -> List[Medium]:
+    return [medium for medium in media(spec)
+            if medium.kind == "subnet" and any(end.node in members for end in medium.ends)]
+
+
+def _medium_works_without(end: End, others: List[End], hears) -> bool:
+    """Two of the other adapters hear each other: the subnet passes frames."""
+    return any(hears(one, other) and hears(other, one)
+               for number, one in enumerate(others) for other in others[number + 1:] if one.node != other.node)
+
+
+def status_from(spec: ClusterSpec, seen: View, down: Down, states: Mapping[Tuple[str, str], str],
+                refused: FrozenSet[Tuple[str, str]] = frozenset()) -> Status:
+    """A `Status` from a view and the states of the live nodes' adapters (`view_of`), and the groups nodes
+    refuse: an adapter that is not failed keeps a group, a working one takes it."""
+    usable: Dict[Tuple[str, str], List[AdapterSpec]] = {}
+    working: Dict[Tuple[str, str], List[AdapterSpec]] = {}
+    degraded = set(down.nodes)
+    degraded.update(node for _, node in refused)
+    for adapter in spec.adapters:
+        state = states.get(adapter.key, FAILED)
+        if state != FAILED:
+            usable.setdefault((adapter.node, adapter.network), []).append(adapter)
+        if state == WORKING:
+            working.setdefault((adapter.node, adapter.network), []).append(adapter)
+        elif adapter.node not in down.nodes:
+            degraded.add(adapter.node)
+    live = frozenset(spec.node_names).difference(down.nodes)
+    degraded.update(live - seen.runnable_nodes)
+    kept = {key: tuple(items) for key, items in usable.items()}
+    taken = {key: tuple(items) for key, items in working.items()}
+    return Status(down=down, partitions=seen.partitions, runnable=seen.runnable, runnable_nodes=seen.runnable_nodes,
+                  tie_breaker=seen.tie_breaker, usable=kept, degraded=frozenset(degraded), refused=refused,
+                  working=None if taken == kept else taken)
 
 
 class _Layout:
@@ -195,6 +403,10 @@ def assess(spec: ClusterSpec, failed: StatusLike = ()) -> Status:
         cached = spec.derived.get("status:nothing-failed")
         if cached is not None:
             return cached
+    if down.inferred:
+        # What the nodes observe must be worked out: the carriers alone no longer say it.
+        seen, states = view_of(spec, observe_failures(spec, down))
+        return status_from(spec, seen, down, states)
     layout = _layout(spec)
     index = spec.node_index
     touched: Dict[int, set] = {}  # medium -> nodes (up) with an end there that a failure may have broken
@@ -251,20 +463,6 @@ def assess(spec: ClusterSpec, failed: StatusLike = ()) -> Status:
     return status
 
 
-def status_of(spec: ClusterSpec, seen: View, down: Down,
-              usable: Mapping[Tuple[str, str], Tuple[AdapterSpec, ...]],
-              refused: FrozenSet[Tuple[str, str]] = frozenset()) -> Status:
-    """A `Status` from a view and the usable adapters a node engine observed (`assess` makes its own), and the
-    groups nodes refuse."""
-    degraded = set(down.nodes)
-    degraded.update(node for _, node in refused)
-    degraded.update(node for node, _ in down.adapters)
-    live = frozenset(spec.node_names).difference(down.nodes)
-    degraded.update(live - seen.runnable_nodes)
-    return Status(down=down, partitions=seen.partitions, runnable=seen.runnable, runnable_nodes=seen.runnable_nodes,
-                  tie_breaker=seen.tie_breaker, usable=usable, degraded=frozenset(degraded), refused=refused)
-
-
 def partitions(spec: ClusterSpec, failed: StatusLike = ()) -> Tuple[Partition, ...]:
     """The live nodes grouped by who hears whom, each in file order, ordered by first node."""
     return assess(spec, failed).partitions
@@ -279,16 +477,18 @@ def _group(spec: ClusterSpec, group: Union[str, GroupSpec]) -> GroupSpec:
     return spec.group(group) if isinstance(group, str) else group
 
 
-def can_host(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec], node: str) -> bool:
-    """Whether the node can host the group under the failures (LANGUAGE.md, "Who can host a group").
+def can_host(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec], node: str,
+             keep: bool = False) -> bool:
+    """Whether the node can host the group under the failures (LANGUAGE.md, "Who can host a group"): to keep
+    it (`keep`: the node holds it) an adapter that is not failed serves, to take it a working one.
 
     `status` is best a `Status` from `assess` (computed once per failure set);
     failed component names or a `Down` work too, at the cost of assessing them.
     """
-    return can_host_now(spec, assess(spec, status), _group(spec, group), node)
+    return can_host_now(spec, assess(spec, status), _group(spec, group), node, keep)
 
 
-def can_host_now(spec: ClusterSpec, state: Status, spec_group: GroupSpec, node: str) -> bool:
+def can_host_now(spec: ClusterSpec, state: Status, spec_group: GroupSpec, node: str, keep: bool = False) -> bool:
     """`can_host` for callers that hold a `Status` and a `GroupSpec` already (placement's inner loops)."""
     if node not in state.degraded:
         return node in spec.static_hosts[spec_group.name]
@@ -296,23 +496,27 @@ def can_host_now(spec: ClusterSpec, state: Status, spec_group: GroupSpec, node: 
         return False
     if state.refused and (spec_group.name, node) in state.refused:
         return False
-    usable = state.usable
-    return all(usable.get((node, network)) for network in spec.group_networks[spec_group.name])
+    adapters = state.usable if keep or state.working is None else state.working
+    return all(adapters.get((node, network)) for network in spec.group_networks[spec_group.name])
 
 
-def hosts(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec]) -> Tuple[str, ...]:
-    """The nodes of the group's list that can host it, in priority order."""
+def hosts(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec],
+          holding: Iterable[str] = ()) -> Tuple[str, ...]:
+    """The nodes of the group's list that can host it, in priority order: those `holding` it can keep it, the
+    others can take it."""
     spec_group = _group(spec, group)
     state = assess(spec, status)
     if not state.degraded:
         return tuple(node for node in spec_group.nodes if node in spec.static_hosts[spec_group.name])
-    return tuple(node for node in spec_group.nodes if can_host_now(spec, state, spec_group, node))
+    holding = frozenset(holding)
+    return tuple(node for node in spec_group.nodes
+                 if can_host_now(spec, state, spec_group, node, node in holding))
 
 
-def why_not(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec], node: str) -> Tuple[str, str]:
-    """Why the node cannot host the group, as (kind, words): kind is `list`, `down`, `quorum`, `failed` or
-    `network`;
-    ("", "") when it can."""
+def why_not(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec], node: str,
+            keep: bool = False) -> Tuple[str, str]:
+    """Why the node cannot host the group (`keep`: keep it, as its holder), as (kind, words): kind is `list`,
+    `down`, `quorum`, `failed` or `network`; ("", "") when it can."""
     spec_group = _group(spec, group)
     state = assess(spec, status)
     if node not in spec_group.nodes:
@@ -328,9 +532,17 @@ def why_not(spec: ClusterSpec, status: StatusLike, group: Union[str, GroupSpec],
     missing: Dict[str, List[str]] = {}
     for label in spec_group.service_ips:
         network = spec.service(label).network
-        if not state.usable.get((node, network)):
+        if not (state.usable_adapters(node, network) if keep else state.working_adapters(node, network)):
             missing.setdefault(network, []).append(label)
     if not missing:
         return "", ""
-    return "network", "; ".join(f"{', '.join(labels)} needs an adapter on {network}"
+    return "network", "; ".join(f"{', '.join(labels)} needs {_adapter_wanted(state, node, network, keep)}"
                                 for network, labels in missing.items())
+
+
+def _adapter_wanted(state: Status, node: str, network: str, keep: bool) -> str:
+    doubtful = [adapter.ifname for adapter in state.usable_adapters(node, network)]
+    if keep or not doubtful:
+        return f"an adapter on {network}"
+    return (f"a working adapter on {network} ({', '.join(doubtful)} "
+            f"{'is' if len(doubtful) == 1 else 'are'} in doubt: silent, with no evidence of which end failed)")

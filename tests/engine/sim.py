@@ -2,9 +2,13 @@
 
 Each tick is one heartbeat interval. Every live node makes its report (the
 paths its `Detector` hears, its carriers, whether it reaches the
-tie-breaker, what it holds, its view hash and, if it leads, its plan), then
-sends a beat on every path of its own whose both ends work under the
-failures; a beat carries the sender's fresh reports, as on the wire. Then
+tie-breaker, which of its adapters reach a ping target, what it holds, its
+view hash and, if it leads, its plan), then sends a beat on every path of its
+own; the beat arrives where the failures let it (on a subnet, when the
+sender's adapter sends and the receiver's receives: `port:`, `deaf:`, `mute:`
+and `hung:` cut one way or both and leave the carriers up); a beat carries the
+sender's fresh reports, as on the wire. An adapter that sends and receives on
+a subnet with ping targets gets an answer every tick. Then
 every node decides, with the same `Observation` the daemon gives it, and its
 actions are recorded, as the daemon's recording executors would. Failures
 are the verifier's component names; `node:N` kills N's daemon too (what it
@@ -21,7 +25,8 @@ from runtime.engine import Acquire, Addresses, Done, EngineState, Leave, Observa
 from runtime.failures import expand
 from runtime.membership import Report, Table
 from runtime.operator import Request
-from runtime.paths import end_works, heartbeat_paths
+from runtime.paths import end_works, heartbeat_paths, media
+from runtime.topology import subnet_targets
 from runtime.sets import DisjointSets
 
 
@@ -60,6 +65,9 @@ class Sim:
         self.left: list[str] = []  # the nodes whose daemon left on the operator's request
         self.requests = 0
         self.hung_switches = hung_switches  # a failed switch keeps its ports' links up (the lab's bridge down)
+        targets = subnet_targets(spec)
+        self.targets = {end.key: targets[medium.index] for medium in media(spec) if medium.index in targets
+                        for end in medium.ends}
         if start:
             for node in spec.node_names:
                 self.start(node)
@@ -111,18 +119,20 @@ class Sim:
                 carrier = (adapter.node, adapter.ifname) not in down.adapters if self.hung_switches else \
                     down.usable(adapter)
                 sim.detector.carrier(adapter.ifname, carrier)
+                if self.targets.get(adapter.key) and down.sends(adapter) and down.receives(adapter):
+                    sim.detector.reply(adapter.ifname, self.now)
             tie = spec.heartbeat.tie_breaker
             reaches = tie is not None and sim.name in spec.link(tie).nodes and down.link_up(tie) \
                 and down.connected(sim.name, tie)
             sim.report = own_report(spec, sim.report, sim.state, sim.incarnation, sim.detector.heard(self.now),
                                     sim.detector.carriers(), reaches, sim.view, sim.detector.settled(self.now),
-                                    self.now)
+                                    self.now, sim.detector.reaching(self.now))
             sim.table.learn(sim.report, self.now)
         outgoing = {name: sim.table.fresh(self.now, self.detection) for name, sim in self.nodes.items()}
         for name, sim in self.nodes.items():
             for path in heartbeat_paths(spec, name):
                 peer = path.peer_of(name).node
-                if peer in self.nodes and all(end_works(down, path.medium, end) for end in (path.first, path.second)):
+                if peer in self.nodes and _arrives(down, path, name):
                     self.nodes[peer].detector.beat(path.id, self.now)
                     for report in outgoing[name].values():
                         self.nodes[peer].table.learn(report, self.now)
@@ -195,9 +205,9 @@ class Sim:
         sets = DisjointSets(len(names))
         for name in self.nodes:
             for path in heartbeat_paths(spec, name):
-                if path.peer_of(name).node in self.nodes and \
-                        all(end_works(down, path.medium, end) for end in (path.first, path.second)):
-                    sets.union(names.index(name), names.index(path.peer_of(name).node))
+                peer = path.peer_of(name).node
+                if peer in self.nodes and _arrives(down, path, name) and _arrives(down, path, peer):
+                    sets.union(names.index(name), names.index(peer))
         for group in spec.groups:
             if group.concurrent:
                 continue
@@ -205,3 +215,10 @@ class Sim:
             sides = {sets.find(names.index(node)) for node in holders}
             if len(holders) > 1 and (len(sides) < len(holders) or spec.heartbeat.quorum == "majority"):
                 self.violations.append(f"t={self.now}: {group.name} held by {', '.join(holders)}")
+
+
+def _arrives(down, path, sender: str) -> bool:
+    """Whether a beat the sender puts on the path reaches the other end under the failures."""
+    if path.medium.kind != "subnet":
+        return all(end_works(down, path.medium, end) for end in (path.first, path.second))
+    return down.sends(path.end_of(sender).adapter) and down.receives(path.peer_of(sender).adapter)

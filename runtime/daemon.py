@@ -16,6 +16,14 @@ probes, site scripts) to background executors (`worker`), whose outcomes
 come back as observations to the next decision: heartbeats never wait on a
 script.
 
+Each interval, beside the beats, every adapter whose subnet has ping
+targets sends one ICMP echo request to the next of them (`probe`); an
+answer is told to the detector, and the adapters answered within the
+detection time go in the node's report (`reach`), so the decision core can
+tell an adapter's own silent failure from a peer's. Replies that answer no
+probe are counted with the dropped messages; what cannot be probed (no raw
+socket, no such interface) is logged once.
+
 `--state-dir` (default /var/lib/halang) holds `incarnation` (a number that
 grows with every start, so peers tell a restart from a replay) and
 `events.jsonl`, one JSON line per decision that changed something or said
@@ -57,6 +65,7 @@ from runtime.engine import ONLINE, Addresses, Announce, EngineState, Leave, Obse
     RouteAround, decide, own_report
 from runtime.operator import Request, request_problem
 from runtime.placement import Event
+from runtime.probe import TargetProber
 from runtime.membership import Report, Table, report_body, reports_in
 from runtime.status import cluster_status
 from runtime.snapshot import ClusterSpec
@@ -153,9 +162,12 @@ class Daemon:
                     self.streams[link] = StreamTransport(spec, node, link, device)
         except OSError as exc:
             raise DaemonError(f"cannot open a heartbeat path of node {node}: {exc}") from None
+        self.target_prober = TargetProber(spec, node, self.drops)
         self.selector = selectors.DefaultSelector()
         for fileno, ifname in self.udp.fileno_map().items():
             self.selector.register(fileno, selectors.EVENT_READ, ("udp", ifname))
+        for fileno, ifname in self.target_prober.fileno_map().items():
+            self.selector.register(fileno, selectors.EVENT_READ, ("probe", ifname))
         for link, stream in self.streams.items():
             self.selector.register(stream.fd, selectors.EVENT_READ, ("stream", link))
         self.netlink = self._netlink()
@@ -283,7 +295,7 @@ class Daemon:
         tie = self.spec.heartbeat.tie_breaker
         self.report = own_report(self.spec, self.report, self.state, self.incarnation, self.detector.heard(now),
                                  self.detector.carriers(), bool(tie) and self.tie_ok, self.view,
-                                 self.detector.settled(now), now)
+                                 self.detector.settled(now), now, reach=self.detector.reaching(now))
         self.table.learn(self.report, now)
         body = report_body(self.table.fresh(now, self.detection))
         self.udp.send(lambda sender: self._message(sender, body))
@@ -303,6 +315,9 @@ class Daemon:
                     self.log({"event": "warning", "text": f"link {link}: {exc}"})
         for link, stream in self.streams.items():
             stream.write(self._message(link, body))
+        self.target_prober.send(now)
+        for text in self.target_prober.warnings():  # each said once
+            self.log({"event": "warning", "text": text})
         self.decide(now)
 
     def decide(self, now: int) -> None:
@@ -417,6 +432,9 @@ class Daemon:
                 elif kind == "control":
                     for connection, request in self.control.ready(name):
                         self._control(connection, request)
+                elif kind == "probe":
+                    for ifname, _ in self.target_prober.receive():
+                        self.detector.reply(ifname, self.now())
                 else:
                     self._netlink_events()
             if self.now() >= next_tick:
@@ -489,6 +507,7 @@ class Daemon:
         self.control.close()
         self.event_scripts.close()
         self.udp.close()
+        self.target_prober.close()
         for transport in list(self.disks.values()) + list(self.streams.values()):
             transport.close()
         self.log_file.close()

@@ -33,6 +33,8 @@ def render_summary(cluster: Cluster) -> str:
         for service in network.services:
             prefix = f"/{service.prefix}" if service.prefix is not None else ""
             lines.append(f"  service {service.name} {service.address}{prefix}")
+        if network.ping_targets:
+            lines.append("  ping targets " + ", ".join(network.ping_targets))
     if cluster.links:
         lines += ["", "non-IP links:"]
         for link in cluster.links:

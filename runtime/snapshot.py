@@ -26,6 +26,9 @@ Interpretations:
   blocks, which is stable whatever the JSON key order.
 - A service without a prefix (no boot adapter to borrow it from) has
   `subnet = None`; placement never needs a service's subnet.
+- A network's `ping_targets` is the one key that may be absent: halang
+  writes it only when the file names targets, so a snapshot without it
+  (every snapshot written before targets existed) has none.
 """
 
 from __future__ import annotations
@@ -288,7 +291,9 @@ HEARTBEAT_KEYS = frozenset(("interval_ms", "key_file", "miss_limit", "port", "qu
 NODE_KEYS = frozenset(("capacity", "domains", "name", "ssh"))
 CPU_MEMORY_KEYS = frozenset(("cpu", "memory"))
 SSH_KEYS = frozenset(("host", "port", "user"))
-NETWORK_KEYS = frozenset(("adapters", "ipat", "name", "services", "type"))
+NETWORK_KEYS = frozenset(("adapters", "ipat", "name", "ping_targets", "services", "type"))
+# Keys a snapshot may leave out: halang writes them only when they hold something.
+OPTIONAL_NETWORK_KEYS = frozenset(("ping_targets",))
 ADAPTER_KEYS = frozenset(("address", "ifname", "node", "prefix", "role", "switch"))
 SERVICE_KEYS = frozenset(("address", "name", "prefix"))
 LINK_KEYS = frozenset(("devices", "name", "type"))
@@ -307,14 +312,14 @@ CLUSTER_KEYS = frozenset(("accepts", "events", "format", "groups", "heartbeat", 
 class _Object:
     """One JSON object with its path, handing out checked values."""
 
-    def __init__(self, data: Any, path: str, keys: FrozenSet[str]):
+    def __init__(self, data: Any, path: str, keys: FrozenSet[str], optional: FrozenSet[str] = frozenset()):
         if not isinstance(data, dict):
             raise SnapshotError(f"{path or 'snapshot'}: expected an object, got {_kind(data)}")
         self.data = data
         self.path = path
         if data.keys() == keys:
             return
-        missing = sorted(key for key in keys if key not in data)
+        missing = sorted(key for key in keys if key not in data and key not in optional)
         if missing:
             raise SnapshotError(f"{_at(path)}missing key{'s' if len(missing) > 1 else ''} "
                                 + ", ".join(repr(key) for key in missing))
@@ -374,6 +379,19 @@ class _Object:
         for number, item in enumerate(items):
             if not isinstance(item, str) or not item:
                 raise SnapshotError(f"{self.sub(key)}[{number}]: expected a name, got {_kind(item)}")
+        return tuple(items)
+
+    def addresses(self, key: str) -> Tuple[str, ...]:
+        """A list of IP addresses without a prefix, each once."""
+        items = self.items(key)
+        for number, item in enumerate(items):
+            if not isinstance(item, str):
+                raise SnapshotError(f"{self.sub(key)}[{number}]: expected an address, got {_kind(item)}")
+            try:
+                ipaddress.ip_address(item)
+            except ValueError:
+                raise SnapshotError(f"{self.sub(key)}[{number}]: '{item}' is not an IP address") from None
+        _no_duplicates(tuple(items), self.sub(key), "address")
         return tuple(items)
 
     def objects(self, key: str) -> List[Tuple[Any, str]]:
@@ -438,7 +456,7 @@ def _node(data: Any, path: str) -> NodeSpec:
 
 
 def _network(data: Any, path: str) -> NetworkSpec:
-    obj = _Object(data, path, NETWORK_KEYS)
+    obj = _Object(data, path, NETWORK_KEYS, OPTIONAL_NETWORK_KEYS)
     name = obj.text("name")
     adapters = []
     for item, item_path in obj.objects("adapters"):
@@ -456,8 +474,9 @@ def _network(data: Any, path: str) -> NetworkSpec:
         version, value, subnet = _address(address, prefix, item_path)
         services.append(ServiceSpec(network=name, name=raw.text("name"), address=address, prefix=prefix,
                                     version=version, value=value, subnet=subnet))
+    ping_targets = obj.addresses("ping_targets") if "ping_targets" in obj.data else ()
     return NetworkSpec(name=name, type=obj.text("type", NETWORK_TYPES), ipat=obj.text("ipat", IPATS),
-                       adapters=tuple(adapters), services=tuple(services))
+                       adapters=tuple(adapters), services=tuple(services), ping_targets=ping_targets)
 
 
 def _link(data: Any, path: str, node_order: Mapping[str, int]) -> LinkSpec:

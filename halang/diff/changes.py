@@ -41,7 +41,7 @@ SYMBOLS = {ADDED: "+", REMOVED: "-", CHANGED: "~"}
 _ORDER = {
     "heartbeat": ("interval_ms", "miss_limit", "port", "key_file", "quorum", "tie_breaker"),
     "node": ("capacity", "domains", "ssh"),
-    "network": ("type", "ipat"),
+    "network": ("type", "ipat", "ping_targets"),
     "adapter": ("role", "address", "switch"),
     "service": ("address",),
     "link": ("type", "devices"),

@@ -105,6 +105,14 @@ class ModelBuilder:
                     self._wrong(key, spec, item)
                 items.append(item)
             return items
+        if kind == "addresses":
+            if not isinstance(value, ListValue):
+                self._wrong(key, spec, value)
+            for item in value.items:
+                # A duration or a name in the list is the wrong kind of value, not a malformed address.
+                if isinstance(item, ListValue) or item.kind != "literal" or literals.kind_of(item.text) != "address":
+                    self._wrong(key, spec, item)
+            return list(value.items)
         if isinstance(value, ListValue):
             self._wrong(key, spec, value)
         if kind in ("string", "abspath", "command"):
@@ -147,6 +155,9 @@ class ModelBuilder:
         if spec.type == "duration" and not isinstance(value, ListValue) and literals.kind_of(value.text) == "integer":
             hint = f"durations have a unit: {value.text}s, or {value.text}ms"
         elif spec.type == "names" and not isinstance(value, ListValue) and value.kind == "name":
+            hint = f"write a list: {key} = [{value.text}]"
+        elif spec.type == "addresses" and not isinstance(value, ListValue) and value.kind == "literal" \
+                and literals.kind_of(value.text) == "address":
             hint = f"write a list: {key} = [{value.text}]"
         self.sink.error("HA104", value.span, f"'{key}' takes {spec.describe()}, not {shown}", hint)
         raise _Invalid
@@ -371,9 +382,31 @@ class ModelBuilder:
                 service = self.service(line, boot_prefixes)
                 if service is not None:
                     services.append(service)
+        spans = {"": block.head_span, "name": block.name.span, **values.spans}
+        targets = self.ping_targets(values.get("ping_targets", []))
+        spans.update((f"ping_targets[{number}]", span) for number, span in enumerate(targets.values()))
         return Network(name=name, type=values.get("type", "ether"), ipat=values.get("ipat", "alias"),
-                                       adapters=tuple(adapters), services=tuple(services),
-                                       spans={"": block.head_span, "name": block.name.span, **values.spans})
+                       adapters=tuple(adapters), services=tuple(services), ping_targets=tuple(targets), spans=spans)
+
+    def ping_targets(self, items: list[Scalar]) -> dict[str, Span]:
+        """Each target's canonical address and where it is written; one that is malformed, has a /prefix or is
+        named twice is reported and left out."""
+        targets: dict[str, Span] = {}
+        for item in items:
+            address = self._address(item)
+            if address is None:
+                continue
+            if address.prefix is not None:
+                bare = item.text.partition("/")[0]
+                self.sink.error("HA002", item.span, f"the ping target '{item.text}' has a /prefix",
+                                f"a target is one address: write {bare}")
+            elif address.text in targets:
+                spelt = "" if item.text == address.text else f" (as {address.text})"
+                self.sink.error("HA104", item.span, f"ping target '{item.text}' is named twice{spelt}", "name it once",
+                                related=(Related(targets[address.text], "first named here"),))
+            else:
+                targets[address.text] = item.span
+        return targets
 
     def adapter(self, line: AdapterLine, network: str) -> Adapter | None:
         ok = True

@@ -85,6 +85,16 @@ class Network(Model):
     ipat: Literal["alias", "replace"] = "alias"
     adapters: tuple[Adapter, ...] = ()
     services: tuple[Service, ...] = ()
+    ping_targets: tuple[str, ...] = Field(
+        (), description="addresses outside the cluster the adapters probe, canonical; absent: none")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_targets(self, handler):
+        # No key without targets: the JSON (and every bundle's snapshot) of a file without them stays as it was.
+        data = handler(self)
+        if not data.get("ping_targets", ()):
+            data.pop("ping_targets", None)
+        return data
 
 
 class Link(Model):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Attr:
-    type: str  # duration | integer | number | size | string | abspath | command | enum | name | names | strings
+    # duration | integer | number | size | string | abspath | command | enum | name | names | strings | addresses
+    type: str
     choices: tuple[str, ...] = ()
     minimum: int | float | None = None
     maximum: int | float | None = None
@@ -35,6 +36,7 @@ TYPE_WORDS = {
     "name": "a name",
     "names": "a list of names, such as [alpha, bravo]",
     "strings": 'a list of quoted strings, such as ["/srv/a"]',
+    "addresses": "a list of addresses without a prefix, such as [10.10.1.1, 10.10.2.1]",
 }
 
 EVENT_KINDS = ("node_up", "node_down", "network_up", "network_down", "adapter_down", "adapter_up",
@@ -60,6 +62,7 @@ BLOCKS: dict[str, dict[str, Attr]] = {
     "network": {
         "type": Attr("enum", ("ether", "token", "fddi", "atm", "socc", "slip")),
         "ipat": Attr("enum", ("alias", "replace")),
+        "ping_targets": Attr("addresses"),
     },
     "link": {
         "type": Attr("enum", ("rs232", "disk", "tmscsi", "tmssa"), required=True),

@@ -69,7 +69,8 @@ def cluster_spec(cluster: Cluster) -> ClusterSpec:
                     services=tuple(ServiceSpec(network=network.name, name=s.name, address=s.address, prefix=s.prefix,
                                                version=s.version, value=s.value,
                                                subnet=_subnet(s.version, s.value, s.prefix))
-                                   for s in network.services))
+                                   for s in network.services),
+                    ping_targets=tuple(network.ping_targets))
         for network in cluster.networks)
     order = {node.name: index for index, node in enumerate(cluster.nodes)}
     links = []

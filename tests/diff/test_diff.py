@@ -77,6 +77,8 @@ CASES = [
      [("changed", "network net_backup: ipat", "live")]),
     ("accept", THREE_NODE, "  event node_down", '  accept HA303 "the SAN path is enough"\n  event node_down',
      [("added", "accept HA303", "live")]),
+    ("ping targets", TWO_NODE, "    ipat = replace\n", "    ipat = replace\n    ping_targets = [10.10.1.1]\n",
+     [("added", "network net_ether_01: ping_targets", "live")]),
     # restart GROUP: its scripts, volume groups, filesystems or service addresses change
     ("start script", TWO_NODE, '"/opt/ledger/bin/start"', '"/opt/ledger/bin/start2"',
      [("changed", "group ledger: application ledger: start", "restart ledger")]),

@@ -153,6 +153,17 @@ def test_the_canonical_layout():
     assert format_source(EXPECTED) == EXPECTED
 
 
+def test_ping_targets_are_written_as_a_list_of_addresses_as_spelt():
+    text = ("cluster c {\n  node a { }\n  network n {\n      ipat=replace\n    adapter a en0 boot 10.0.1.1/24\n"
+            "    ping_targets=[10.0.1.254,FD00::0001,]   # routers\n  }\n"
+            "  network m {\n    ping_targets = [\n      10.0.3.1,  # core\n      10.0.4.1\n    ]\n  }\n}\n")
+    assert format_source(text) == (
+        "cluster c {\n  node a { }\n\n  network n {\n    ipat         = replace\n"
+        "    adapter a en0 boot 10.0.1.1/24\n    ping_targets = [10.0.1.254, FD00::0001]  # routers\n  }\n\n"
+        "  network m {\n    ping_targets = [\n      10.0.3.1,  # core\n      10.0.4.1,\n    ]\n  }\n}\n")
+    assert model_and_codes(format_source(text)) == model_and_codes(text)
+
+
 def test_a_comment_inside_an_empty_block_opens_it():
     text = "cluster c {\n  node a { # later\n  }\n  node b { }\n}\n"
     assert format_source(text) == "cluster c {\n  node a {  # later\n  }\n\n  node b { }\n}\n"

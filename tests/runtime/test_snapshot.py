@@ -60,6 +60,16 @@ def test_cpu_is_exact():
     assert cluster.node("alpha").capacity.cpu == Decimal("2.2")
 
 
+def test_ping_targets_are_read_and_may_be_absent():
+    data = snapshot_json(TWO_NODE)
+    assert "ping_targets" not in data["networks"][0]
+    assert spec(TWO_NODE).network("net_ether_01").ping_targets == ()
+    with_targets = TWO_NODE.replace("ipat = replace", "ipat = replace\n    ping_targets = [10.10.1.254, 10.10.2.254]")
+    data = snapshot_json(with_targets)
+    assert data["networks"][0]["ping_targets"] == ["10.10.1.254", "10.10.2.254"]
+    assert load_snapshot(data).network("net_ether_01").ping_targets == ("10.10.1.254", "10.10.2.254")
+
+
 def _set(path, value):
     def change(data):
         target = data
@@ -117,6 +127,14 @@ BAD_SNAPSHOTS = [
      "links[0].devices: names no node 'charlie'"),
     ("bad link type", _set(("links", 0, "type"), "usb"), "links[0].type: 'usb' is not one of"),
     ("list expected", _set(("nodes",), {}), "nodes: expected a list, got an object"),
+    ("ping targets not a list", _set(("networks", 0, "ping_targets"), "10.10.1.254"),
+     "networks[0].ping_targets: expected a list, got the string '10.10.1.254'"),
+    ("ping target with a prefix", _set(("networks", 0, "ping_targets"), ["10.10.1.254/24"]),
+     "networks[0].ping_targets[0]: '10.10.1.254/24' is not an IP address"),
+    ("ping target as a number", _set(("networks", 0, "ping_targets"), [10]),
+     "networks[0].ping_targets[0]: expected an address, got the number 10"),
+    ("ping target twice", _set(("networks", 0, "ping_targets"), ["10.10.1.254", "10.10.1.254"]),
+     "networks[0].ping_targets: address '10.10.1.254' is listed twice"),
 ]
 
 

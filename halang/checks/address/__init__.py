@@ -1,1 +1,1 @@
-"""Static address checks (HA201 to HA214): uniqueness, subnets and IP address takeover rules."""
+"""Static address checks (HA201 to HA215): uniqueness, subnets, IP address takeover rules and ping targets."""

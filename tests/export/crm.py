@@ -5,6 +5,9 @@ fencing to the site (HA801), and without a device Pacemaker starts nothing.
 `Simulator` replays node failures and returns with `crm_simulate -S`, each
 step reading the state file the step before saved (`--save-output`), and
 reads where every group runs from the revised status it prints as XML.
+crm_simulate runs no agent, so for a CIB with ping clones each step also
+does what their agents do on a real cluster before the next transition
+(`crm_attribute` on the saved state, then crm_simulate again).
 """
 
 from __future__ import annotations
@@ -37,6 +40,16 @@ def with_stub_fencing(cib: str) -> str:
         ET.SubElement(constraints, "rsc_location", {"id": f"{FENCING}.on.{node.get('uname')}", "rsc": FENCING,
                                                     "node": node.get("uname"), "score": "0"})
     return ET.tostring(root, encoding="unicode")
+
+
+def ping_attributes(cib: str) -> dict[str, str]:
+    """The node attribute each ping clone of the CIB writes, and its value on a node that reaches every target
+    (multiplier × targets): in halang's model a target never fails, and only nodes fail in these tests."""
+    found = {}
+    for primitive in ET.fromstring(cib).iterfind(".//primitive[@type='ping']"):
+        params = {pair.get("name"): pair.get("value") for pair in primitive.iterfind("instance_attributes/nvpair")}
+        found[params.get("name", "pingd")] = str(int(params.get("multiplier", "1")) * len(params["host_list"].split()))
+    return found
 
 
 def crm_verify(path: Path) -> subprocess.CompletedProcess:
@@ -79,6 +92,7 @@ class Simulator:
         self.count = 0
         self.initial = self._file()
         self.initial.write_text(with_stub_fencing(cib))
+        self.pings = ping_attributes(cib)
 
     def _file(self) -> Path:
         self.count += 1
@@ -87,6 +101,20 @@ class Simulator:
     def run(self, state: Path, fail=(), up=(), quorum: bool = True) -> tuple[Path, ET.Element]:
         """One event from `state`: nodes fail (`--node-fail`, then fenced by the stub) or come up; the saved
         state and the XML crm_simulate printed."""
+        saved, printed = self._simulate(state, fail, up, quorum)
+        if not self.pings:
+            return saved, printed
+        # What the ping agents do next on a real cluster: every node that is up writes its attribute (it reaches
+        # the targets), a node that left has none; then Pacemaker places again.
+        for node in printed.find("revised_cluster_status/nodes"):
+            for name, value in self.pings.items():
+                change = ["--update", value] if node.get("online") == "true" else ["--delete"]
+                subprocess.run(["crm_attribute", "--node", node.get("name"), "--name", name, "--lifetime", "reboot",
+                                *change], env={**os.environ, "CIB_file": str(saved)}, capture_output=True, text=True,
+                               check=True)
+        return self._simulate(saved, (), (), quorum)
+
+    def _simulate(self, state: Path, fail, up, quorum: bool) -> tuple[Path, ET.Element]:
         saved = self._file()
         command = ["crm_simulate", "--xml-file", str(state), "--simulate", "--save-output", str(saved),
                    "--output-as=xml", f"--quorum={'true' if quorum else 'false'}"]

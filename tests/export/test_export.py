@@ -1,7 +1,9 @@
 """`halang export pacemaker`: what it writes, what it refuses, and the findings it gives (HA801-HA814)."""
 
+import os
 import re
 import stat
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from halang.cli import main
 from halang.diagnostics import SourceText
 from halang.export.pacemaker import export_pacemaker
 from halang.verify import verify_source
+from tests.export.crm import Simulator, needs_pacemaker, ping_attributes, placement
 
 ROOT = Path(__file__).resolve().parents[2]
 TWO_NODE = str(ROOT / "examples" / "two_node_replace.ha")
@@ -89,6 +92,7 @@ def test_only_pacemaker_is_a_target(capsys):
 # ------------------------------------------------------------------ the CIB
 
 SEED = (ROOT / "examples" / "two_node_replace.ha").read_text()
+TARGETS = (ROOT / "examples" / "two_node_targets.ha").read_text()
 BILLING = (ROOT / "examples" / "capacity_dependencies.ha").read_text()
 WAREHOUSE = (ROOT / "examples" / "three_node_quorum.ha").read_text()
 
@@ -151,6 +155,55 @@ def test_corosync_has_a_link_per_subnet_token_crypto_and_two_node():
     assert warehouse.count("linknumber:") == 3 and "two_node" not in warehouse.replace("# two", "")
     billing = exported(BILLING)
     assert 'SBD_DEVICE=/dev/mapper/hb_billing' in billing.files["sbd.conf"]
+
+
+def test_ping_targets_become_a_ping_clone_and_a_connectivity_rule_per_group():
+    cib = cib_of(TARGETS)
+    clone = cib.find("configuration/resources/clone[@id='net_ether_01.ping.clone']")
+    primitive = clone.find("primitive")
+    assert (primitive.get("class"), primitive.get("provider"), primitive.get("type")) == ("ocf", "pacemaker", "ping")
+    params = {p.get("name"): p.get("value") for p in primitive.iterfind("instance_attributes/nvpair")}
+    # dampen: the heartbeat's detection time, 500ms x 4
+    assert params == {"host_list": "10.10.1.1 10.10.2.1", "name": "pingd-net_ether_01", "multiplier": "1000",
+                      "dampen": "2s"}
+    rules = {}
+    for location in cib.iterfind("configuration/constraints/rsc_location[rule]"):
+        rule = location.find("rule")
+        rules[location.get("rsc")] = (rule.get("score"), rule.get("boolean-op"),
+                                      [(e.get("attribute"), e.get("operation"), e.get("value"))
+                                       for e in rule.iterfind("expression")])
+    expected = ("-INFINITY", "or", [("pingd-net_ether_01", "not_defined", None), ("pingd-net_ether_01", "lte", "0")])
+    assert rules == {"ledger": expected, "gateway": expected}
+
+
+def test_each_network_with_targets_has_its_own_attribute_and_only_its_groups_follow_it():
+    text = (TARGETS.replace("    ping_targets = [10.10.1.1, 10.10.2.1]  # the router of each subnet\n", "")
+            .replace("  # Null-modem cable", "  network net_backup {\n    adapter alpha en2 boot 10.20.1.11/24\n"
+                     "    adapter bravo en2 boot 10.20.1.12/24\n    service backup_svc 10.20.9.1/24\n"
+                     "    ping_targets = [10.20.1.1]\n  }\n\n  # Null-modem cable")
+            .replace("service_ips   = [gateway_svc]", "service_ips   = [gateway_svc, backup_svc]"))
+    cib = cib_of(text)
+    assert [c.get("id") for c in cib.iterfind("configuration/resources/clone")] == ["net_backup.ping.clone"]
+    followed = {(location.get("rsc"), location.find("rule/expression").get("attribute"))
+                for location in cib.iterfind("configuration/constraints/rsc_location[rule]")}
+    assert followed == {("gateway", "pingd-net_backup")}
+    assert cib_of(SEED).find(".//primitive[@type='ping']") is None
+
+
+@needs_pacemaker
+def test_pacemaker_moves_a_group_off_a_node_that_reaches_no_target(tmp_path):
+    cib = exported(TARGETS).files["cib.xml"]
+    assert ping_attributes(cib) == {"pingd-net_ether_01": "2000"}  # 1000 a target reached
+    simulator = Simulator(tmp_path, cib)
+    state, printed = simulator.run(simulator.initial, up=["alpha", "bravo"])
+    assert placement(printed)["ledger"] == ("alpha",)
+    # alpha's ping agent reaches neither router: its attribute drops to 0.
+    subprocess.run(["crm_attribute", "--node", "alpha", "--name", "pingd-net_ether_01", "--lifetime", "reboot",
+                    "--update", "0"], env={**os.environ, "CIB_file": str(state)}, check=True, capture_output=True)
+    done = subprocess.run(["crm_simulate", "--xml-file", str(state), "--simulate", "--output-as=xml"],
+                          capture_output=True, text=True, check=True)
+    after = ET.fromstring(re.sub(r"^<\?xml[^>]*>", "", done.stdout))
+    assert placement(after)["ledger"] == ("bravo",) and placement(after)["gateway"] == ("bravo",)
 
 
 # ------------------------------------------------------------------ the findings

@@ -12,6 +12,14 @@ Pacemaker's `balanced` strategy picks among them by free capacity; a
 concurrent group's clone 100 on every node).
 `fallback = never` is a stickiness of 100 × n on each primitive, more than
 any two scores of the list differ by, so a running group never moves back.
+
+A network's `ping_targets` become Pacemaker's documented connectivity
+pattern: an `ocf:pacemaker:ping` clone on every node (`NETWORK.ping.clone`)
+that writes the node attribute `pingd-NETWORK` (the multiplier times the
+targets it reaches, settled for the heartbeat's detection time), and a
+-INFINITY location rule (`GROUP.connected.NETWORK`) that keeps each group
+holding a service address on that network off a node where the attribute
+is not defined or is 0.
 """
 
 from __future__ import annotations
@@ -32,8 +40,10 @@ APPLICATION_AGENT = "application"
 FSTAB_AGENT = "fstab"
 # Monitor intervals and timeouts the resource-agents package recommends in each agent's meta-data.
 AGENT_MONITORS = {"IPaddr2": ("10s", "20s"), "LVM-activate": ("30s", "90s"), "Filesystem": ("20s", "40s"),
-                  FSTAB_AGENT: ("20s", "40s")}
-AGENT_TIMEOUTS = {"IPaddr2": "20s", "LVM-activate": "90s", "Filesystem": "60s", FSTAB_AGENT: "60s"}
+                  FSTAB_AGENT: ("20s", "40s"), "ping": ("10s", "60s")}
+AGENT_TIMEOUTS = {"IPaddr2": "20s", "LVM-activate": "90s", "Filesystem": "60s", FSTAB_AGENT: "60s", "ping": "60s"}
+# pingd is this times the number of targets a node reaches; any node reaching one scores above 0.
+PING_MULTIPLIER = 1000
 
 
 def resource_id(group: Group) -> str:
@@ -59,6 +69,11 @@ def scores(group: Group) -> list[tuple[str, int]]:
     if group.fallover == "least_loaded":
         return [(node, 2 * STEP if index == 0 else STEP) for index, node in enumerate(group.nodes)]
     return [(node, STEP * (count - index)) for index, node in enumerate(group.nodes)]
+
+
+def ping_attribute(network: Network) -> str:
+    """The node attribute the network's ping clone writes: one a network, so that two never overwrite each other."""
+    return f"pingd-{network.name}"
 
 
 def stickiness(group: Group) -> int | None:
@@ -144,9 +159,14 @@ class CibBuilder:
         resources = ET.SubElement(configuration, "resources")
         for group in cluster.groups:
             self.group(resources, group)
+        pinged = [network for network in cluster.networks if network.ping_targets]
+        for network in pinged:
+            self.ping(resources, network)
         constraints = ET.SubElement(configuration, "constraints")
         for group in cluster.groups:
             self.constraints(constraints, group)
+        for network in pinged:
+            self.connectivity(constraints, network)
         ET.SubElement(cib, "status")
         return cib
 
@@ -237,6 +257,32 @@ class CibBuilder:
                 self.nvset(primitive, "meta_attributes", f"{ident}.meta",
                            [("migration-threshold", str(monitor.restarts + 1))])
             yield primitive
+
+    def ping(self, parent: ET.Element, network: Network) -> None:
+        """A clone of ocf:pacemaker:ping on every node, probing the network's targets."""
+        clone = self.element(parent, "clone", f"{network.name}.ping.clone")
+        self.nvset(clone, "meta_attributes", f"{network.name}.ping.clone.meta", [("interleave", "true")])
+        self.primitive(clone, f"{network.name}.ping", "ocf", "pacemaker", "ping",
+                       [("host_list", " ".join(network.ping_targets)), ("name", ping_attribute(network)),
+                        ("multiplier", str(PING_MULTIPLIER)),
+                        # A target lost for less than the heartbeat's detection time moves nothing, as in halang.
+                        ("dampen", duration(self.cluster.heartbeat.detection_ms))],
+                       AGENT_MONITORS["ping"], AGENT_TIMEOUTS["ping"])
+
+    def connectivity(self, parent: ET.Element, network: Network) -> None:
+        """Each group with a service address on the network stays off nodes that reach none of its targets."""
+        labels = {service.name for service in network.services}
+        attribute = ping_attribute(network)
+        for group in self.cluster.groups:
+            if not labels.intersection(group.service_ips):
+                continue
+            ident = f"{group.name}.connected.{network.name}"  # "connected" is the second part of no other id
+            location = self.element(parent, "rsc_location", ident, rsc=resource_id(group))
+            rule = self.element(location, "rule", f"{ident}.rule", score="-INFINITY", **{"boolean-op": "or"})
+            self.element(rule, "expression", f"{ident}.rule.undefined", attribute=attribute,
+                         operation="not_defined")
+            self.element(rule, "expression", f"{ident}.rule.zero", attribute=attribute, operation="lte",
+                         value="0", type="number")
 
     def unique(self, ident: str) -> str:
         """Two names that differ only in characters an id cannot hold get a number."""

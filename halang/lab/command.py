@@ -1,7 +1,7 @@
 """`halang lab up|fail|heal|status|down`: the command line of `LiveLab` (live.py; docs/lab.md, "halang lab").
 
     halang lab up FILE [--base DIR] [--drivers recorded|real] [--no-engines]
-    halang lab fail COMPONENT...        halang lab heal COMPONENT...
+    halang lab fail COMPONENT... [--flap N --every DURATION]        halang lab heal COMPONENT...
     halang lab status                   halang lab down
 
 `halang` builds its parser on every run, so this module imports the lab only inside the commands.
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from halang.lab import DEFAULT_BASE
@@ -37,8 +39,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         command = verbs.add_parser(verb, help=does)
         command.add_argument("components", nargs="+", metavar="COMPONENT",
                              help="node:NAME, adapter:NODE/IFNAME, switch:NAME, link:NAME, linkend:NODE/LINK, "
-                                  "domain:NAME, as halang simulate names them")
+                                  "domain:NAME, port:NODE/IFNAME, deaf:NODE/IFNAME, mute:NODE/IFNAME, hung:SWITCH, "
+                                  "as halang simulate names them")
         command.set_defaults(run=_reporting(run))
+        if verb == "fail":
+            command.add_argument("--flap", type=_times, metavar="N",
+                                 help="fail and heal them N times, --every DURATION apart, in the foreground; they "
+                                      "end healed, also on Ctrl-C")
+            command.add_argument("--every", type=_duration, metavar="DURATION",
+                                 help="the time between a flap's changes: 300ms, 2s, ...")
 
     status = verbs.add_parser("status", help="what has failed, which daemons run, which node holds each address")
     status.set_defaults(run=_reporting(cmd_status))
@@ -85,15 +94,103 @@ def cmd_up(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _times(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of times: write 1 or more")
+    return int(text)
+
+
+def _duration(text: str) -> int:
+    """Milliseconds, more than 0."""
+    from halang.model.literals import LiteralError, parse_duration
+
+    try:
+        milliseconds = parse_duration(text)
+    except LiteralError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if milliseconds < 1:
+        raise argparse.ArgumentTypeError(f"'{text}': a flap's changes must be some time apart, such as 300ms")
+    return milliseconds
+
+
 def cmd_fail(args: argparse.Namespace) -> int:
     from halang.lab.live import current_locked
+    from halang.lab.plan import LabError
 
+    if (args.flap is None) != (args.every is None):
+        raise LabError("--flap N and --every DURATION go together, e.g. halang lab fail port:alpha/en0 --flap 3 "
+                       "--every 300ms")
+    if args.flap is not None:
+        return _flap(args)
     with current_locked(Path(args.base).resolve()) as live:
         names = live.names(args.components)
         killed = live.fail(names)
     print(f"failed {', '.join(names)}"
           + "".join(f"; the daemon of {node} was killed (SIGKILL, a crash)" for node in killed))
     return EXIT_OK
+
+
+def _flap(args: argparse.Namespace) -> int:
+    from halang.lab.lab import flapping
+    from halang.lab.live import current_locked
+    from halang.model.literals import format_duration
+
+    apart = format_duration(args.every)
+    stop = _Stop()
+    with current_locked(Path(args.base).resolve()) as live, stop.installed():
+        chosen = live.names(args.components)
+        names = ", ".join(chosen)
+        print(f"flapping {names}: {args.flap} times, {apart} apart", flush=True)
+
+        def step(at: float, what: str) -> None:
+            print(f"  {at:8.3f} s  {what}", flush=True)
+            stop.check()
+
+        try:
+            flapping(stop.whole(lambda: live.fail(chosen)), stop.whole(lambda: live.heal(chosen)), args.flap,
+                     args.every / 1000, step)
+        except KeyboardInterrupt:
+            print(f"interrupted: {names} healed", file=sys.stderr)
+            return 130
+    print(f"flapped {names} {args.flap} times, {apart} apart: healed")
+    return EXIT_OK
+
+
+class _Stop:
+    """Ctrl-C and SIGTERM stop a flap between its changes, never halfway through one (a lab half rewired): a
+    signal during a change is kept until the change is done. The flap then heals what it failed."""
+
+    def __init__(self) -> None:
+        self.changing = False
+        self.pending = False
+
+    @contextmanager
+    def installed(self):
+        before = {number: signal.signal(number, self._signalled) for number in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for number, handler in before.items():
+                signal.signal(number, handler)
+
+    def _signalled(self, number, frame) -> None:
+        if self.changing:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    def whole(self, change):
+        def run() -> None:
+            self.changing = True
+            try:
+                change()
+            finally:
+                self.changing = False
+        return run
+
+    def check(self) -> None:
+        if self.pending:
+            raise KeyboardInterrupt
 
 
 def cmd_heal(args: argparse.Namespace) -> int:
@@ -162,6 +259,8 @@ def render_up(live, drivers: str) -> str:
                          f"(control.sock, events.jsonl, stderr)")
     for client in plan.clients:
         lines.append(f"  client of {client.network}: namespace {client.netns}  {', '.join(client.addresses)}")
+    for target in plan.targets:
+        lines.append(f"  ping targets of {target.network}: namespace {target.netns}  {', '.join(target.addresses)}")
     for label, address in services.items():
         lines.append(f"  service {label} {address}" + (f" (group {groups[label]})" if label in groups else ""))
     lines.append("")

@@ -2,6 +2,7 @@
 
     lab = Lab.up("examples/two_node_replace.ha")      # or Lab.up(cluster_model), base_dir=..., prefix=...
     lab.fail("adapter:alpha/en0"); lab.heal("adapter:alpha/en0")
+    lab.flap("port:alpha/en0", times=3, every_s=0.3)    # fail, heal, ... in the foreground, ending healed
     lab.ping(lab.netns("alpha"), "10.10.1.12", ifname="en0")
     lab.down()                                         # idempotent
 
@@ -28,7 +29,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from halang.lab import DEFAULT_BASE
 from halang.lab.faults import Wiring, canonical, wiring
 from halang.lab.plan import LabError, LabPlan, plan_lab, valid_prefix
 from halang.lab.system import System, end_process, same_process, signal_process, start_time
+from runtime.failures import FORMS
 
 STATE_FORMAT = 1
 RELAY = Path(__file__).with_name("relay.py")
@@ -52,6 +54,7 @@ SWITCH_SYSCTLS = {
     "net.ipv6.conf.default.disable_ipv6": "1",
 }
 BRIDGE = "type bridge stp_state 0 forward_delay 0 mcast_snooping 0"
+NFT_TABLE = "halang_lab"  # in the switch namespace's bridge family: the deaf and mute ports' drops
 
 
 def load_cluster(path: str | os.PathLike[str]):
@@ -178,6 +181,11 @@ class Lab:
             lines.append(f"link set {client.ifname} up")
             lines += [f"route add {route} dev {client.ifname}" for route in client.routes]
             system.ip_batch(client.netns, lines)
+        for target in plan.targets:  # the kernel answers echo requests (v4 and v6) at every address it holds
+            lines = ["link set lo up"]
+            lines += [f"address add {address} dev {target.ifname}{_nodad(address)}" for address in target.addresses]
+            lines.append(f"link set {target.ifname} up")
+            system.ip_batch(target.netns, lines)
         self._make_files()
         for serial in plan.serials:
             self._start_relay(serial)
@@ -207,9 +215,9 @@ class Lab:
             # The node end is made inside the node's namespace under the file's name: it never exists elsewhere.
             lines += [f"link add name {adapter.port} type veth peer name {adapter.ifname} netns {nodes[adapter.node]}",
                       f"link set {adapter.port} master {bridges[adapter.switch]} up"]
-        for client in plan.clients:
-            lines += [f"link add name {client.port} type veth peer name {client.ifname} netns {client.netns}",
-                      f"link set {client.port} master {plan.core} up"]
+        for far in (*plan.clients, *plan.targets):
+            lines += [f"link add name {far.port} type veth peer name {far.ifname} netns {far.netns}",
+                      f"link set {far.port} master {plan.core} up"]
         return lines
 
     def _make_files(self) -> None:
@@ -313,7 +321,8 @@ class Lab:
 
     def fail(self, *components: str) -> None:
         """Fail components by name (`node:alpha`, `adapter:alpha/en0`, `switch:sw1`, `link:hb_serial`,
-        `linkend:wh1/hb_disk`, `domain:rack_a`); LabError for a name that is not one, or one already failed."""
+        `linkend:wh1/hb_disk`, `domain:rack_a`, `port:alpha/en0`, `deaf:alpha/en0`, `mute:alpha/en0`,
+        `hung:sw1`); LabError for a name that is not one, or one already failed."""
         names = self._names(components)
         with self._locked():
             self._need_up()
@@ -334,10 +343,16 @@ class Lab:
                         f": it is down because {cause} failed; heal {cause}" if cause else ""))
             self._rewire(tuple(name for name in self.state["failed"] if name not in names))
 
+    def flap(self, component: str | Sequence[str], times: int, every_s: float,
+             step: Callable[[float, str], None] | None = None) -> list[tuple[float, str]]:
+        """Fail and heal a component (or several together) `times` times, each change `every_s` seconds after the
+        one before, in the foreground; it ends healed, also when interrupted. See `flapping`."""
+        names = self._names([component] if isinstance(component, str) else component)
+        return flapping(lambda: self.fail(*names), lambda: self.heal(*names), times, every_s, step)
+
     def _names(self, components: Sequence[str]) -> list[str]:
         if not components:
-            raise LabError("name a component: node:NAME, adapter:NODE/IFNAME, switch:NAME, link:NAME, "
-                           "linkend:NODE/LINK or domain:NAME")
+            raise LabError(f"name a component: {FORMS}")
         names = [canonical(self.spec, text) for text in components]
         for number, name in enumerate(names):
             if name in names[:number]:
@@ -346,10 +361,10 @@ class Lab:
 
     def _cause(self, name: str) -> str | None:
         mine = wiring(self.plan, self.spec, [name])
-        if _empty(mine):
+        if mine.empty():
             return None
         for cause in self.state["failed"]:
-            if _covers(wiring(self.plan, self.spec, [cause]), mine):
+            if wiring(self.plan, self.spec, [cause]).covers(mine):
                 return cause
         return None
 
@@ -360,9 +375,16 @@ class Lab:
     def _rewire(self, failed: tuple[str, ...]) -> None:
         before = wiring(self.plan, self.spec, self.state["failed"])
         after = wiring(self.plan, self.spec, failed)
+        if (after.deaf_ports, after.mute_ports) != (before.deaf_ports, before.mute_ports):
+            # First: it is what can fail for want of a tool (nft), before anything else has changed.
+            self.system.nft(self.plan.switch_netns, _drops(after))
+        bridge = {adapter.port: self.plan.switch(adapter.switch).bridge for adapter in self.plan.adapters}
         lines = [f"link set {port} down" for port in sorted(after.ports_down - before.ports_down)]
-        lines += [f"link set {bridge} down" for bridge in sorted(after.bridges_down - before.bridges_down)]
-        lines += [f"link set {bridge} up" for bridge in sorted(before.bridges_down - after.bridges_down)]
+        lines += [f"link set {port} nomaster" for port in sorted(after.ports_detached - before.ports_detached)]
+        lines += [f"link set {name} down" for name in sorted(after.bridges_down - before.bridges_down)]
+        lines += [f"link set {name} up" for name in sorted(before.bridges_down - after.bridges_down)]
+        lines += [f"link set {port} master {bridge[port]}"
+                  for port in sorted(before.ports_detached - after.ports_detached)]
         lines += [f"link set {port} up" for port in sorted(before.ports_down - after.ports_down)]
         self.system.ip_batch(self.plan.switch_netns, lines)
         disks = {disk.link: disk for disk in self.plan.disks}
@@ -437,11 +459,11 @@ class Lab:
         return self.exec(netns, argv, timeout=wait + 10).returncode == 0
 
     def addresses(self) -> set[str]:
-        """Every address the lab may send to: the file's adapters and services, and the clients'."""
+        """Every address the lab may send to: the file's adapters, services and ping targets, and the clients'."""
         spec = self.spec
         found = {adapter.address for adapter in spec.adapters}
         found |= {service.address for network in spec.networks for service in network.services}
-        found |= {ip for client in self.plan.clients for ip in client.ips}
+        found |= {ip for far in (*self.plan.clients, *self.plan.targets) for ip in far.ips}
         return {str(ipaddress.ip_address(address)) for address in found}
 
     def _lab_address(self, address: str) -> None:
@@ -451,7 +473,7 @@ class Lab:
             raise LabError(f"'{address}' is not an IP address") from None
         if text not in self.addresses():
             raise LabError(f"{address} is not an address of lab {self.prefix}: the lab sends only to its own "
-                           f"addresses (the file's and its clients')")
+                           f"addresses (the file's, its ping targets' and its clients')")
 
     def spawn(self, node_or_netns: str, argv: Sequence[str], **popen: Any) -> subprocess.Popen:
         """Start a process in a node's (or any lab) namespace, recorded so that `down` ends it if it still runs."""
@@ -485,13 +507,48 @@ class Lab:
         return report
 
 
-def _empty(cut: Wiring) -> bool:
-    return not (cut.ports_down or cut.bridges_down or cut.serials_cut or cut.disk_paths_cut)
+def flapping(fail: Callable[[], object], heal: Callable[[], object], times: int, every_s: float,
+             step: Callable[[float, str], None] | None = None) -> list[tuple[float, str]]:
+    """fail, heal, fail, ... heal: `2 * times` changes, change K at K * `every_s` seconds from the start (at once if
+    the one before took longer). Interrupted (Ctrl-C, or any error) while failed, it heals before passing the
+    interruption on. Returns (seconds from the start, "failed" or "healed") for each change, as `step` is told."""
+    if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+        raise LabError(f"a flap is failing and healing 1 or more times, not {times!r}")
+    if isinstance(every_s, bool) or not isinstance(every_s, (int, float)) or not every_s > 0:
+        raise LabError(f"the time between a flap's changes must be more than 0 seconds, not {every_s!r}")
+    start = time.monotonic()
+    changes: list[tuple[float, str]] = []
+    cut = False
+    try:
+        for number in range(2 * times):
+            time.sleep(max(0.0, start + number * every_s - time.monotonic()))
+            if number % 2 == 0:
+                fail()
+                cut = True
+            else:
+                cut = False  # a heal that fails is not tried twice
+                heal()
+            changes.append((round(time.monotonic() - start, 3), "healed" if number % 2 else "failed"))
+            if step is not None:
+                step(*changes[-1])
+    except BaseException:
+        if cut:
+            heal()
+        raise
+    return changes
 
 
-def _covers(outer: Wiring, inner: Wiring) -> bool:
-    return (inner.ports_down <= outer.ports_down and inner.bridges_down <= outer.bridges_down
-            and inner.serials_cut <= outer.serials_cut and inner.disk_paths_cut <= outer.disk_paths_cut)
+def _drops(cut: Wiring) -> str:
+    """The nft script that makes the switch namespace's drops exactly those of `cut` (deleting any there were):
+    one transaction, so no frame passes between the old rules and the new."""
+    lines = [f"table bridge {NFT_TABLE}", f"delete table bridge {NFT_TABLE}"]  # the first makes the delete safe
+    rules = [f'oifname "{port}" drop' for port in sorted(cut.deaf_ports)]
+    rules += [f'iifname "{port}" drop' for port in sorted(cut.mute_ports)]
+    if rules:
+        lines += [f"table bridge {NFT_TABLE} {{", "  chain forward {",
+                  "    type filter hook forward priority 0; policy accept;",
+                  *(f"    {rule}" for rule in rules), "  }", "}"]
+    return "\n".join(lines) + "\n"
 
 
 def _nodad(address: str) -> str:

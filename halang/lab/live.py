@@ -2,6 +2,7 @@
 
     live = LiveLab.up("examples/two_node_replace.ha", base="/run/halang-lab")   # the lab, a daemon on each node
     live.fail(["node:alpha"]); live.heal(["node:alpha"])
+    live.flap("port:alpha/en0", times=3, every_s=0.3)   # fail, heal, ... in the foreground, ending healed
     live.holders()                    # {"ledger_svc": [("alpha", "en0")], ...}
     LiveLab.find(base).down()         # another process, the base folder alone
 
@@ -37,7 +38,7 @@ import os
 import secrets
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ from typing import Any
 from halang.lab import DEFAULT_BASE
 from halang.lab.engines import Engines, address_holders, service_addresses, spawn_daemon
 from halang.lab.faults import canonical
-from halang.lab.lab import Lab
+from halang.lab.lab import Lab, flapping
 from halang.lab.plan import LabError
 from halang.lab.system import System, same_process, signal_process, start_time
 from runtime.failures import all_components, expand
@@ -182,6 +183,13 @@ class LiveLab:
         for node in booting:
             self._wait_started(node)
         return booting
+
+    def flap(self, component: str | Sequence[str], times: int, every_s: float,
+             step: Callable[[float, str], None] | None = None) -> list[tuple[float, str]]:
+        """`fail` and `heal` by turns, `times` times, `every_s` seconds apart, ending healed (`lab.flapping`). A node
+        crashes and boots each time, and a boot waits for its daemon, so its changes may come later than planned."""
+        names = self.names([component] if isinstance(component, str) else component)
+        return flapping(lambda: self.fail(names), lambda: self.heal(names), times, every_s, step)
 
     def names(self, texts: Sequence[str]) -> list[str]:
         """The components' canonical names (several may be in one text, separated by commas); LabError, listing

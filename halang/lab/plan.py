@@ -13,6 +13,7 @@ Naming (the prefix is `hl` and 6 random hex digits, e.g. `hl3fa2c1`):
 | the switch namespace | `/run/netns` | `PREFIX-sw` |
 | a node's namespace | `/run/netns` | `PREFIX-n-NODE` |
 | a network's client namespace | `/run/netns` | `PREFIX-c-NETWORK` |
+| a network's ping-target namespace | `/run/netns` | `PREFIX-t-NETWORK` |
 | the core bridge (never fails) | switch namespace | `PREFIXcore` |
 | switch number I's bridge | switch namespace | `PREFIXbI` |
 | its uplink to the core | switch namespace | `PREFIXuIs` (in the switch), `PREFIXuIc` (in the core) |
@@ -20,6 +21,8 @@ Naming (the prefix is `hl` and 6 random hex digits, e.g. `hl3fa2c1`):
 | its node end | the node's namespace | the file's IFNAME |
 | client number I's switch port | switch namespace | `PREFIXcI` (in the core) |
 | its client end | the client's namespace | `eth0` |
+| ping-target namespace number I's port | switch namespace | `PREFIXtI` (in the core) |
+| its end | the ping-target namespace | `eth0` |
 | the lab's files | `BASE/PREFIX/` | `lab.json`, `disk-LINK`, `disk-LINK-NODE`, `tty-LINK-NODE`, ... |
 
 Switches: one bridge per switch name (cluster-wide, as `runtime.failures`
@@ -31,12 +34,23 @@ as soon as two networks share two switches); networks never share a subnet
 core: they stand for the rest of the LAN, so one failed switch cuts only
 the adapters on it.
 
-Addresses: inside the lab only the file's own addresses, and for each
-network's client one address in each of its boot subnets, chosen from the
-top of the subnet down, outside every address of the file (IPv6 skips the
-128 highest interface identifiers, RFC 2526's subnet anycast). Every
-adapter's subnet and every service address must lie in 10.0.0.0/8,
-172.16.0.0/12, 192.168.0.0/16 or fd00::/8; otherwise the lab refuses.
+Ping targets: a network with `ping_targets` gets a namespace on the core that
+holds each target address and so answers ICMP echo (and ICMPv6) there. On
+the core, because a target "never fails" (LANGUAGE.md) and an adapter
+reaches it "as for hearing, in both directions through the adapter's port
+and switch": only the adapter's own port and switch may cut it off. Off one
+switch, a hung switch would cut the target off the adapters of every other
+switch of its subnet too. A target gets the prefix of the network's subnet
+it lies in; one in no subnet of its network is probed by no adapter and
+gets no address.
+
+Addresses: inside the lab only the file's own addresses (adapters, services,
+ping targets), and for each network's client one address in each of its
+boot subnets, chosen from the top of the subnet down, outside every address
+of the file (IPv6 skips the 128 highest interface identifiers, RFC 2526's
+subnet anycast). Every adapter's subnet, every service address and every
+ping target must lie in 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or
+fd00::/8; otherwise the lab refuses.
 """
 
 from __future__ import annotations
@@ -110,6 +124,19 @@ class ClientPlan:
 
 
 @dataclass(frozen=True)
+class TargetPlan:
+    network: str
+    netns: str
+    port: str  # in the switch namespace, a port of the core bridge
+    ifname: str
+    addresses: tuple[str, ...]  # "10.10.1.1/24": each target, with the prefix of its network's subnet it lies in
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        return tuple(address.partition("/")[0] for address in self.addresses)
+
+
+@dataclass(frozen=True)
 class DiskPlan:
     link: str
     file: str  # the shared file
@@ -141,6 +168,7 @@ class LabPlan:
     switches: tuple[SwitchPlan, ...]
     adapters: tuple[AdapterPlan, ...]
     clients: tuple[ClientPlan, ...]
+    targets: tuple[TargetPlan, ...]
     disks: tuple[DiskPlan, ...]
     serials: tuple[SerialPlan, ...]
     snapshot: dict[str, Any] = field(repr=False, compare=False)
@@ -150,7 +178,8 @@ class LabPlan:
     @property
     def namespaces(self) -> tuple[str, ...]:
         """Every namespace of the lab, the switch namespace first."""
-        return (self.switch_netns, *(node.netns for node in self.nodes), *(client.netns for client in self.clients))
+        return (self.switch_netns, *(node.netns for node in self.nodes), *(client.netns for client in self.clients),
+                *(target.netns for target in self.targets))
 
     def node(self, name: str) -> NodePlan:
         for node in self.nodes:
@@ -223,6 +252,9 @@ class LabPlan:
                 adapters=tuple(AdapterPlan(**item) for item in data["adapters"]),
                 clients=tuple(ClientPlan(**{**item, "addresses": tuple(item["addresses"]),
                                             "routes": tuple(item["routes"])}) for item in data["clients"]),
+                # A lab built before ping targets has none in its state file, and must still come down.
+                targets=tuple(TargetPlan(**{**item, "addresses": tuple(item["addresses"])})
+                              for item in data.get("targets", [])),
                 disks=tuple(DiskPlan(**item) for item in data["disks"]),
                 serials=tuple(SerialPlan(**{**item, "nodes": tuple(item["nodes"])}) for item in data["serials"]),
                 snapshot=data["snapshot"])
@@ -265,6 +297,8 @@ def plan_lab(snapshot: dict[str, Any], prefix: str, base_dir: str, source: str |
                      for number, a in enumerate(spec.adapters))
     used = {(a.version, a.value) for a in spec.adapters} | {(s.version, s.value) for n in spec.networks
                                                           for s in n.services}
+    used |= {(ipaddress.ip_address(t).version, int(ipaddress.ip_address(t))) for n in spec.networks
+             for t in n.ping_targets}
     clients = []
     for network in spec.networks:
         if not network.adapters:
@@ -285,6 +319,13 @@ def plan_lab(snapshot: dict[str, Any], prefix: str, base_dir: str, source: str |
                     routes.append(route)
         clients.append(ClientPlan(network.name, f"{prefix}-c-{network.name}", ifname("c", len(clients)),
                                   CLIENT_IFNAME, addresses, tuple(routes)))
+    targets = []
+    for network in spec.networks:
+        subnets = [ipaddress.ip_network(f"{a.address}/{a.prefix}", strict=False) for a in network.adapters]
+        placed = tuple(found for found in (_in_subnet(target, subnets) for target in network.ping_targets) if found)
+        if placed:
+            targets.append(TargetPlan(network.name, f"{prefix}-t-{network.name}", ifname("t", len(targets)),
+                                      CLIENT_IFNAME, placed))
     disks = []
     serials = []
     for link in spec.links:
@@ -301,8 +342,8 @@ def plan_lab(snapshot: dict[str, Any], prefix: str, base_dir: str, source: str |
                                       str(workdir / f"relay-{link.name}.log")))
     return LabPlan(prefix=prefix, cluster=spec.name, source=source, workdir=str(workdir),
                    state_file=str(workdir / "lab.json"), switch_netns=f"{prefix}-sw", core=ifname("core"),
-                   nodes=nodes, switches=switches, adapters=adapters, clients=tuple(clients), disks=tuple(disks),
-                   serials=tuple(serials), snapshot=snapshot)
+                   nodes=nodes, switches=switches, adapters=adapters, clients=tuple(clients),
+                   targets=tuple(targets), disks=tuple(disks), serials=tuple(serials), snapshot=snapshot)
 
 
 def _private(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
@@ -319,10 +360,22 @@ def _check_addresses(spec: ClusterSpec, source: str | None) -> None:
         for s in network.services:
             if not _private(ipaddress.ip_network(s.address)):
                 outside.append(f"service {s.name} {s.address}")
+        for target in network.ping_targets:
+            if not _private(ipaddress.ip_network(target)):
+                outside.append(f"ping target {target} of network {network.name}")
     if outside:
         where = f"{source}: " if source else ""
         raise LabError(f"{where}the lab uses only private addresses ({PRIVATE_TEXT}), and these are outside them: "
                        + "; ".join(outside) + ". Change the file's addresses to build a lab of it.")
+
+
+def _in_subnet(target: str, subnets: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str | None:
+    """`ADDRESS/PREFIX` of the first subnet holding the target; None if none does (no adapter probes it)."""
+    address = ipaddress.ip_address(target)
+    for subnet in subnets:
+        if address in subnet:
+            return f"{address}/{subnet.prefixlen}"
+    return None
 
 
 def _client_address(subnet: ipaddress.IPv4Network | ipaddress.IPv6Network, used: set[tuple[int, int]],

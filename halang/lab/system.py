@@ -1,4 +1,4 @@
-"""What the lab does to the machine: `ip` (iproute2) and `sysctl` commands, files, and its own processes.
+"""What the lab does to the machine: `ip` (iproute2), `sysctl` and `nft` commands, files, and its own processes.
 
 Every command goes through `System.run`, which turns whatever can go wrong
 (the tool missing, a non-zero exit, a time-out) into a `LabError` naming the
@@ -84,6 +84,13 @@ class System:
             self.run(["ip", *(["-n", netns] if netns else []), "-batch", "-"], input="\n".join(lines) + "\n")
         except LabError as exc:
             raise LabError(f"{exc}{_failed_line(str(exc), lines)}") from None
+
+    def nft(self, netns: str, script: str) -> None:
+        """An nftables script, one transaction, inside a namespace: the lab's one-way drops (deaf:, mute:)."""
+        if not self.dry and shutil.which("nft") is None:
+            raise LabError("deaf: and mute: faults need 'nft' (Debian package nftables) to drop frames one way: "
+                           "install it, e.g. apt-get install -y nftables")
+        self.run(["ip", "netns", "exec", netns, "nft", "-f", "-"], input=script)
 
     def sysctl(self, netns: str, settings: dict[str, str]) -> None:
         self.run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w",

@@ -2,23 +2,67 @@
 
 import json
 import os
+import signal
+import subprocess
 import sys
 
 import pytest
 
-from halang.lab import Lab, LabError
+from halang.lab import Lab, LabError, LiveLab
 
-from .conftest import IPV6, THREE_NODE, TWO_NODE, open_tty, read_for
+from .conftest import (IPV6, ROOT, THREE_NODE, TWO_NODE, assert_nothing_left, namespaces, open_tty, read_for,
+                       root_links)
+from .targets import give_ping_targets
 
 pytestmark = pytest.mark.root
 
 NO = 0.4  # seconds to wait for an answer that must not come
+# After a heal that kept the carrier up, the node's neighbour entry for the peer may still be failed; the kernel
+# asks again about once a second, so an answer may take that long.
+HEALED = 3.0
 
 
 def carrier(lab, node, ifname):
-    done = lab.exec(lab.netns(node), ["ip", "-j", "link", "show", "dev", ifname], check=True)
-    [link] = json.loads(done.stdout)
-    return "NO-CARRIER" not in link["flags"] and "UP" in link["flags"]
+    """What the node's kernel says of the adapter's carrier (1 or 0)."""
+    done = lab.exec(lab.netns(node), ["cat", f"/sys/class/net/{ifname}/carrier"], check=True)
+    return int(done.stdout)
+
+
+LISTEN = """
+import select, socket, sys
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, sys.argv[1].encode())
+sock.bind(("", int(sys.argv[2])))
+print("ready", flush=True)
+sys.stdin.readline()  # the sender is done
+print(sock.recv(100).decode() if select.select([sock], [], [], 0.3)[0] else "nothing", flush=True)
+"""
+
+SEND = """
+import socket, sys, time
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, sys.argv[1].encode())
+for _ in range(3):
+    sock.sendto(b"beat", (sys.argv[3], int(sys.argv[2])))
+    time.sleep(0.02)
+"""
+
+
+def heard(lab, sender, receiver, ifname="en0", broadcast="10.10.1.255"):
+    """Whether a broadcast datagram that `sender` sends from its `ifname` arrives at `receiver`'s `ifname`: frames
+    one way only, as a heartbeat goes (no ARP, no answer)."""
+    listener = subprocess.Popen(["ip", "netns", "exec", lab.netns(receiver), sys.executable, "-c", LISTEN, ifname,
+                                 "5405"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert listener.stdout.readline().strip() == "ready"
+        lab.exec(lab.netns(sender), [sys.executable, "-c", SEND, ifname, "5405", broadcast], check=True)
+        said, _ = listener.communicate("done\n", timeout=10)
+        return said.strip() == "beat"
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+            listener.wait()
 
 
 def addresses(lab, node, ifname):
@@ -63,16 +107,88 @@ def test_adapter_failure_cuts_that_adapter_only(two):
     assert two.ping(alpha, "10.10.1.12", "en0")
 
 
-def test_switch_failure_cuts_its_subnet_and_leaves_the_other(two):
+def test_a_dead_switch_takes_the_carrier_of_every_adapter_on_it(two):
     alpha, bravo = two.netns("alpha"), two.netns("bravo")
     two.fail("switch:sw1")
+    assert (carrier(two, "alpha", "en0"), carrier(two, "bravo", "en0")) == (0, 0)
+    assert (carrier(two, "alpha", "en1"), carrier(two, "bravo", "en1")) == (1, 1)
     assert not two.ping(alpha, "10.10.1.12", "en0", wait=NO)
     assert not two.ping(bravo, "10.10.1.11", "en0", wait=NO)
     assert not two.ping(two.client("net_ether_01").netns, "10.10.1.11", wait=NO)
     assert two.ping(alpha, "10.10.2.12", "en1") and two.ping(bravo, "10.10.2.11", "en1")
-    assert carrier(two, "alpha", "en0")  # the switch stopped forwarding; the adapters keep their carrier
+    with pytest.raises(LabError, match="it is down because switch:sw1 failed; heal switch:sw1"):
+        two.heal("adapter:alpha/en0")
     two.heal("switch:sw1")
+    assert (carrier(two, "alpha", "en0"), carrier(two, "bravo", "en0")) == (1, 1)
     assert two.ping(alpha, "10.10.1.12", "en0") and two.ping(two.client("net_ether_01").netns, "10.10.1.11")
+
+
+def test_a_failed_port_passes_nothing_either_way_and_keeps_the_carrier(two):
+    alpha, bravo, client = two.netns("alpha"), two.netns("bravo"), two.client("net_ether_01").netns
+    two.fail("port:alpha/en0")
+    assert carrier(two, "alpha", "en0") == 1
+    assert not heard(two, "alpha", "bravo") and not heard(two, "bravo", "alpha")
+    assert not two.ping(alpha, "10.10.1.12", "en0", wait=NO) and not two.ping(client, "10.10.1.11", wait=NO)
+    assert two.ping(client, "10.10.1.12") and two.ping(alpha, "10.10.2.12", "en1")  # only that port
+    two.heal("port:alpha/en0")
+    assert heard(two, "alpha", "bravo") and heard(two, "bravo", "alpha")
+    assert two.ping(alpha, "10.10.1.12", "en0", wait=HEALED) and two.ping(client, "10.10.1.11", wait=HEALED)
+
+
+def test_a_deaf_adapter_is_heard_and_hears_nothing(two):
+    alpha, client = two.netns("alpha"), two.client("net_ether_01").netns
+    assert heard(two, "alpha", "bravo") and heard(two, "bravo", "alpha")
+    two.fail("deaf:alpha/en0")
+    assert carrier(two, "alpha", "en0") == 1
+    assert heard(two, "alpha", "bravo") and not heard(two, "bravo", "alpha")
+    assert heard(two, "bravo", "alpha", "en1", "10.10.2.255")  # its other adapter hears
+    assert not two.ping(alpha, "10.10.1.12", "en0", wait=NO)  # a ping needs both ways
+    two.heal("deaf:alpha/en0")
+    assert heard(two, "alpha", "bravo") and heard(two, "bravo", "alpha")
+    assert two.ping(alpha, "10.10.1.12", "en0", wait=HEALED) and two.ping(client, "10.10.1.11", wait=HEALED)
+
+
+def test_a_mute_adapter_hears_and_is_not_heard(two):
+    alpha = two.netns("alpha")
+    two.fail("mute:alpha/en0")
+    assert carrier(two, "alpha", "en0") == 1
+    assert heard(two, "bravo", "alpha") and not heard(two, "alpha", "bravo")
+    assert not two.ping(alpha, "10.10.1.12", "en0", wait=NO)
+    two.fail("deaf:alpha/en0")  # mute and deaf at once: nothing either way, each healing on its own
+    assert not heard(two, "bravo", "alpha") and not heard(two, "alpha", "bravo")
+    two.heal("mute:alpha/en0")
+    assert heard(two, "alpha", "bravo") and not heard(two, "bravo", "alpha")
+    two.heal("deaf:alpha/en0")
+    assert heard(two, "alpha", "bravo") and heard(two, "bravo", "alpha")
+    assert two.ping(alpha, "10.10.1.12", "en0", wait=HEALED)
+
+
+def test_a_hung_switch_passes_nothing_and_every_port_keeps_its_carrier(two):
+    alpha, bravo, client = two.netns("alpha"), two.netns("bravo"), two.client("net_ether_01").netns
+    two.fail("hung:sw1")
+    assert (carrier(two, "alpha", "en0"), carrier(two, "bravo", "en0")) == (1, 1)
+    assert not heard(two, "alpha", "bravo") and not heard(two, "bravo", "alpha")
+    assert not two.ping(alpha, "10.10.1.12", "en0", wait=NO) and not two.ping(bravo, "10.10.1.11", "en0", wait=NO)
+    assert not two.ping(client, "10.10.1.11", wait=NO) and not two.ping(client, "10.10.1.12", wait=NO)
+    assert two.ping(alpha, "10.10.2.12", "en1")
+    two.heal("hung:sw1")
+    assert heard(two, "alpha", "bravo") and heard(two, "bravo", "alpha")
+    assert two.ping(alpha, "10.10.1.12", "en0", wait=HEALED) and two.ping(client, "10.10.1.11", wait=HEALED)
+
+
+def test_a_flap_fails_and_heals_on_time_and_ends_healed(two):
+    seen = []
+    changes = two.flap("switch:sw1", 2, 0.3, step=lambda at, what: seen.append((what, carrier(two, "alpha", "en0"))))
+    assert seen == [("failed", 0), ("healed", 1), ("failed", 0), ("healed", 1)]
+    assert [round(at / 0.3) for at, _ in changes] == [0, 1, 2, 3]
+    assert two.failed == ()
+    two.flap("port:alpha/en0", 3, 0.1)
+    assert two.failed == () and carrier(two, "alpha", "en0") == 1
+    assert two.ping(two.netns("alpha"), "10.10.1.12", "en0", wait=HEALED)
+    two.fail("hung:sw2")
+    with pytest.raises(LabError, match="hung:sw2 has already failed"):
+        two.flap("hung:sw2", 2, 0.1)
+    assert two.failed == ("hung:sw2",)  # a flap of what has failed changes nothing
 
 
 def test_a_serial_link_failure_stops_the_bytes_and_heal_restores_them(two):
@@ -234,3 +350,108 @@ def test_a_descriptor_kept_open_across_a_cut_can_tell_by_its_path(lab_factory):
             assert other.read(9) == b"wh1 again"
     finally:
         os.close(fd)
+
+
+# ------------------------------------------------------------------ ping targets
+
+
+@pytest.fixture
+def targeted(lab_factory, monkeypatch):
+    give_ping_targets(monkeypatch, {"net_ether_01": ("10.10.1.1", "10.10.2.1")})  # boot and standby subnets
+    return lab_factory(TWO_NODE)
+
+
+def test_a_ping_target_answers_every_adapter_of_its_subnet(targeted):
+    lab = targeted
+    for node in ("alpha", "bravo"):
+        assert lab.ping(lab.netns(node), "10.10.1.1", "en0") and lab.ping(lab.netns(node), "10.10.2.1", "en1")
+
+
+def test_a_ping_target_stops_answering_past_a_cut_port_or_a_hung_switch(targeted):
+    lab = targeted
+    alpha, bravo = lab.netns("alpha"), lab.netns("bravo")
+    for fault in ("port:alpha/en0", "deaf:alpha/en0", "mute:alpha/en0"):
+        lab.fail(fault)
+        assert not lab.ping(alpha, "10.10.1.1", "en0", wait=NO), fault
+        assert lab.ping(bravo, "10.10.1.1", "en0"), fault  # the target itself never fails
+        lab.heal(fault)
+        assert lab.ping(alpha, "10.10.1.1", "en0", wait=HEALED), fault
+    lab.fail("hung:sw1")
+    assert not lab.ping(alpha, "10.10.1.1", "en0", wait=NO) and not lab.ping(bravo, "10.10.1.1", "en0", wait=NO)
+    assert lab.ping(alpha, "10.10.2.1", "en1")  # the standby subnet's target, through sw2
+    lab.heal("hung:sw1")
+    assert lab.ping(alpha, "10.10.1.1", "en0", wait=HEALED) and lab.ping(bravo, "10.10.1.1", "en0", wait=HEALED)
+
+
+def test_an_ipv6_ping_target_answers_and_not_past_a_cut_port(lab_factory, monkeypatch):
+    give_ping_targets(monkeypatch, {"net_front6": ("fd12:3456:789a:10::1",)})
+    lab = lab_factory(IPV6)
+    oak, elm = lab.netns("oak"), lab.netns("elm")
+    assert lab.ping(oak, "fd12:3456:789a:10::1", "en0")
+    lab.fail("port:oak/en0")
+    assert not lab.ping(oak, "fd12:3456:789a:10::1", "en0", wait=NO)
+    assert lab.ping(elm, "fd12:3456:789a:10::1", "en0")
+    lab.heal("port:oak/en0")
+    assert lab.ping(oak, "fd12:3456:789a:10::1", "en0", wait=HEALED)
+
+
+def test_down_takes_the_targets_and_the_drops_with_the_lab(lab_factory, lab_base, monkeypatch):
+    give_ping_targets(monkeypatch, {"net_ether_01": ("10.10.1.1",)})
+    links = root_links()
+    lab = lab_factory(TWO_NODE)
+    lab.fail("deaf:alpha/en0", "mute:bravo/en1", "port:bravo/en0", "hung:sw2")
+    assert lab.plan.targets[0].netns in namespaces()
+    lab.down()
+    assert_nothing_left(lab.prefix, links, lab_base, [])
+
+
+# ------------------------------------------------------------------ halang lab fail --flap
+
+
+def halang(*args, **popen):
+    return subprocess.Popen([sys.executable, "-m", "halang.cli", *map(str, args)], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+
+
+@pytest.fixture
+def live_base(tmp_path):
+    base = tmp_path / "labs"
+    yield base
+    live = LiveLab.find(base)
+    if live is not None:
+        live.down()
+
+
+def test_halang_lab_fail_flap_runs_in_the_foreground_and_ends_healed(live_base):
+    up = halang("lab", "up", TWO_NODE, "--base", live_base, "--no-engines")
+    assert up.wait(60) == 0, up.stderr.read()
+    done = halang("lab", "fail", "port:alpha/en0", "--flap", "2", "--every", "200ms", "--base", live_base)
+    out, err = done.communicate(timeout=60)
+    assert done.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "flapping port:alpha/en0: 2 times, 200ms apart"
+    assert [line.split()[-1] for line in lines[1:5]] == ["failed", "healed", "failed", "healed"]
+    assert lines[5] == "flapped port:alpha/en0 2 times, 200ms apart: healed"
+    live = LiveLab.find(live_base)
+    assert live.lab.failed == () and live.lab.ping(live.lab.netns("alpha"), "10.10.1.12", "en0", wait=HEALED)
+    assert [what for _, what in live.flap("deaf:alpha/en0", 1, 0.1)] == ["failed", "healed"]  # the same in Python
+    assert live.lab.failed == ()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_flap_stopped_halfway_heals_first(live_base, stop):
+    up = halang("lab", "up", TWO_NODE, "--base", live_base, "--no-engines")
+    assert up.wait(60) == 0, up.stderr.read()
+    flapping = halang("lab", "fail", "hung:sw1", "--flap", "100", "--every", "300ms", "--base", live_base)
+    try:
+        assert flapping.stdout.readline().startswith("flapping hung:sw1")
+        assert flapping.stdout.readline().split()[-1] == "failed"
+        assert LiveLab.find(live_base).lab.failed == ("hung:sw1",)
+        flapping.send_signal(stop)
+        _, err = flapping.communicate(timeout=30)
+    finally:
+        if flapping.poll() is None:
+            flapping.kill()
+            flapping.wait()
+    assert flapping.returncode == 130 and "interrupted: hung:sw1 healed" in err and "Traceback" not in err
+    assert LiveLab.find(live_base).lab.failed == ()

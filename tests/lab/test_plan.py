@@ -162,8 +162,8 @@ def test_each_fault_cuts_what_simulate_says_it_takes_down():
     node = wiring(plan, spec, ["node:alpha"])
     assert node.ports_down == {ports["alpha/en0"], ports["alpha/en1"]} and node.serials_cut == {"hb_serial"}
     assert node.bridges_down == set()
-    switch = wiring(plan, spec, ["switch:sw1"])
-    assert switch.bridges_down == {plan.switch("sw1").bridge} and switch.ports_down == set()
+    switch = wiring(plan, spec, ["switch:sw1"])  # dead: every port on it loses its carrier
+    assert switch.ports_down == {ports["alpha/en0"], ports["bravo/en0"]} and switch.bridges_down == set()
     assert wiring(plan, spec, ["link:hb_serial"]).serials_cut == {"hb_serial"}
 
 

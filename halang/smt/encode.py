@@ -6,8 +6,9 @@ a term over those, built once and shared (z3 hash-conses terms):
 - `up(n)`: no `node:n`, no `domain:d` of n failed.
 - `usable(a)`: adapter, its node and its switch up.
 - `attached(n, b)`: n is up and one of its ways onto bus b is intact (a
-  usable adapter on the subnet; the disk link and n's linkend; the
-  point-to-point link). See `topology.py` for buses.
+  usable adapter on the subnet whose port, directions and switch pass frames
+  both ways; the disk link and n's linkend; the point-to-point link). See
+  `topology.py` for buses.
 - connectivity `conn(b, b')` between buses, by a Boolean Floyd-Warshall
   closure over the buses (`_Closure`: B^3 terms, exact, and a *function* of
   the failures, so the solver has nothing to guess). Nodes only matter
@@ -49,9 +50,9 @@ from functools import cached_property
 import z3
 
 from halang.smt.build import Builder
-from halang.smt.topology import LINK, SWITCH, GroupInfo, Topology
+from halang.smt.topology import HUNG, LINK, SWITCH, GroupInfo, Topology
 
-GLOBAL = (SWITCH, LINK)  # components whose failure can act on many nodes at once
+GLOBAL = (SWITCH, LINK, HUNG)  # components whose failure can act on many nodes at once
 
 # The closure is the faster encoding for clusters of few buses whose nodes come in few shapes (racks of
 # alike nodes); beyond these limits the certificates are (a ring of 20 serial links: 4.8 s against 12.6 s
@@ -121,8 +122,8 @@ class Encoding:
         result = {}
         for bus in self.topology.buses:
             for node in bus.members:
-                ways = [self.usable[way.adapter] if way.adapter else b.and_(self.ok(c) for c in way.needs)
-                        for way in bus.ways[node]]
+                ways = [b.and_([self.usable[way.adapter]] + [self.ok(c) for c in way.needs[2:]]) if way.adapter
+                        else b.and_(self.ok(c) for c in way.needs) for way in bus.ways[node]]
                 result[node, bus.index] = b.and_((self.up[node], b.or_(ways)))
         return result
 

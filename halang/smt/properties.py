@@ -25,6 +25,7 @@ from halang.smt.encode import Encoding
 from halang.smt.result import Finding
 from halang.smt.scenario import Scenario as State
 from halang.smt.topology import GroupInfo, Topology, describe_component, describe_scenario
+from runtime.topology import DOUBT
 from runtime.placement import Violation, address_overloads, dependency_violations, overloaded_nodes, placed_services
 
 
@@ -58,6 +59,7 @@ class Family:
     min_level: int  # 0: the empty scenario counts (HA213, HA302, HA406); 1: it is another code's finding
     placement: bool  # the check needs the placement after failures
     subjects: list[Subject] = field(default_factory=list)
+    inferred: bool = False  # only faults that keep the carrier up break it: the runtime is asked, not z3
 
     def code(self, size: int) -> str:
         if self.name == "hosting":
@@ -161,6 +163,54 @@ def _hosting_hint(state: State, group: GroupInfo) -> str:
         return ("with quorum = majority and no tie_breaker, the half of the nodes that survives stops its groups: "
                 "add a disk link and name it as tie_breaker, or, on two nodes with a non-IP link, set quorum = none")
     return "give the group a node, adapter or switch that this failure does not take down"
+
+
+# ---------------------------------------------------------------- HA309
+
+
+def silent_adapter(topology: Topology) -> Family:
+    """HA309: a group stays held on an adapter that passes no traffic, because the nodes cannot tell which side
+    failed. Only faults that keep the carrier up do that (every other failure takes the carrier down, and the
+    address moves), so the runtime decides it scenario by scenario (`inferred`): no z3 term."""
+    family = Family("silent", ("HA309",), 1, True, inferred=True)
+    spec = topology.spec
+    for group in topology.groups.values():
+        if not group.needs:
+            continue
+
+        def stranded(state: State, group=group) -> list[tuple[str, str, str]]:
+            """(node, label, ifname) of the group's addresses held on an adapter that passes no frames."""
+            found = []
+            down = state.status.down
+            for node in state.placement.nodes(group.name):
+                for network, labels in group.needs:
+                    for label, ifname in state.placement.held(node, network):
+                        adapter = spec.adapter_by_key.get((node, ifname or ""))
+                        if label in labels and adapter is not None \
+                                and not (down.sends(adapter) and down.receives(adapter)):
+                            found.append((node, label, ifname))
+            return found
+
+        def report(state: State, group=group, stranded=stranded) -> list[Finding]:
+            scenario = tuple(sorted(state.failed))
+            places = names(f"{label} on {node}/{ifname}" for node, label, ifname in stranded(state))
+            doubtful = [f"{node}/{ifname}" for node, _, ifname in stranded(state)
+                        if state.status.adapter_state(spec.adapter_by_key[(node, ifname)]) == DOUBT]
+            why = (f"{names(doubtful)} {'is' if len(doubtful) == 1 else 'are'} in doubt: silent with carrier up, "
+                   "and nothing tells the nodes which end failed") if doubtful else \
+                "the adapter still hears its peers, so the nodes count it as working"
+            return [Finding("HA309", f"{when(state)}, group {group.name} stays where no frame passes ({places}): "
+                                     f"{why}", scenario, group=group.name, span=group.group.span(),
+                            hint="add ping_targets to the network (a router or gateway on each subnet, outside "
+                                 "the cluster): an adapter that reaches none while a peer does is failed, and the "
+                                 "group moves")]
+
+        # Any scenario may concern it: the node holding the address may judge every adapter working (nothing
+        # degraded, nothing moved) while one passes no frames.
+        family.subjects.append(Subject(f"silent:{group.name}", f"group {group.name}", lambda: False,
+                                       lambda state, stranded=stranded: bool(stranded(state)), report,
+                                       (group.name,)))
+    return family
 
 
 # ---------------------------------------------------------------- HA302

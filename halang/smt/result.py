@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from halang.diagnostics import NO_SPAN, Diagnostic, Related, Severity, Span
 
 SEVERITY = {
-    "HA213": Severity.ERROR, "HA301": Severity.ERROR, "HA302": Severity.ERROR, "HA306": Severity.ERROR,
+    "HA213": Severity.ERROR, "HA301": Severity.ERROR, "HA302": Severity.ERROR, "HA306": Severity.ERROR, "HA309": Severity.ERROR,
     "HA406": Severity.WARNING, "HA502": Severity.ERROR, "HA604": Severity.ERROR,
 }
 

@@ -20,7 +20,7 @@ from functools import cached_property
 
 from runtime.placement import Placement, transition
 from runtime.snapshot import ClusterSpec
-from runtime.topology import Status, assess, hosts, why_not
+from runtime.topology import Status, hosts, why_not
 
 from halang.smt.topology import GroupInfo, Topology
 
@@ -33,20 +33,23 @@ class Scenario:
         self.failed: frozenset[str] = frozenset().union(*steps) if steps else frozenset()
         self.start = start
         self._changed: set[str] = set()  # groups some step moved, set with the placement
+        self._before_last: Placement = start  # where the groups ran before the last event, set with the placement
 
     @cached_property
     def status(self) -> Status:
-        return assess(self.spec, self.failed)
+        return self.topology.status(self.failed)
 
     @cached_property
     def placement(self) -> Placement:
-        spec, current, before = self.spec, self.start, ()
+        spec, current, before = self.spec, self.start, self.topology.status(frozenset())
         so_far: frozenset[str] = frozenset()
         changed: set[str] = set()
-        for number, step in enumerate(self.steps):
+        for step in self.steps:
+            self._before_last = current
             so_far = so_far | step
-            result = transition(spec, current, before, self.status if number == len(self.steps) - 1 else so_far)
-            current, before = result.placement, so_far
+            after = self.topology.status(so_far)
+            result = transition(spec, current, before, after)
+            current, before = result.placement, after
             changed.update(result.changed)
         self._changed = changed
         return current
@@ -73,11 +76,18 @@ class Scenario:
 
     # ------------------------------------------------------------ what the properties ask
 
+    def holding(self, group: GroupInfo) -> tuple[str, ...]:
+        """The nodes that held the group when the last event came: they keep it on an adapter in doubt."""
+        if len(self.steps) > 1:
+            self.placement
+            return self._before_last.nodes(group.name)
+        return self.start.nodes(group.name)
+
     def hosts(self, group: GroupInfo) -> tuple[str, ...]:
-        return hosts(self.spec, self.status, group.name)
+        return hosts(self.spec, self.status, group.name, self.holding(group))
 
     def why_not(self, group: GroupInfo, node: str) -> tuple[str, str]:
-        return why_not(self.spec, self.status, group.name, node)
+        return why_not(self.spec, self.status, group.name, node, keep=node in self.holding(group))
 
     def groups_on(self, node: str) -> list[str]:
         placement = self.placement
@@ -94,3 +104,18 @@ class Scenario:
 
     def usable_adapters(self, node: str, network: str) -> list[str]:
         return [adapter.ifname for adapter in self.status.usable_adapters(node, network)]
+
+
+def detection_orders(failed: tuple[str, ...]) -> list[tuple[frozenset[str], ...]]:
+    """Every order in which the nodes may detect the failures: each ordered partition of the set into events
+    (for two failures: both at once, one then the other, the other then the one)."""
+    if not failed:
+        return [()]
+    first, rest = failed[0], failed[1:]
+    found = []
+    for tail in detection_orders(rest):
+        for position in range(len(tail)):  # `first` joins an event of the tail
+            found.append(tail[:position] + (tail[position] | {first},) + tail[position + 1:])
+        for position in range(len(tail) + 1):  # or is an event of its own
+            found.append(tail[:position] + (frozenset((first,)),) + tail[position:])
+    return found

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from itertools import combinations
 from functools import cached_property
 
 import z3
@@ -85,11 +86,22 @@ class _Shard:
 @dataclass
 class _Progress:
     found: list[frozenset[str]] = field(default_factory=list)
+    known: set[frozenset[str]] = field(default_factory=set)  # `found`, to look a scenario's subsets up in
     indicator: object = None  # the subject's "broken" literal, in its family's or its shard's solver
     shard: _Shard | None = None
     active: bool = True
     exact: bool = True
     first_hidden_code: str | None = None
+
+
+def _covered(progress: _Progress, failed: frozenset[str]) -> bool:
+    """Some scenario already found for the subject is a subset of `failed` (it is not minimal). A scenario has at
+    most K failures, so its subsets are fewer to look up than the scenarios found can be."""
+    if len(progress.found) < 1 << len(failed):
+        return any(known <= failed for known in progress.found)
+    names = sorted(failed)
+    return any(frozenset(subset) in progress.known
+               for size in range(len(names) + 1) for subset in combinations(names, size))
 
 
 def _raw(function):
@@ -289,6 +301,7 @@ class Search:
     def _record(self, family: Family, subject: Subject, progress: _Progress, state: State) -> None:
         scenario = frozenset(state.failed)
         progress.found.append(scenario)
+        progress.known.add(scenario)
         count = len(progress.found)
         if count <= self.max_listed:
             if state.ordered:  # worded for all at once when that shows it too; else for the order that does
@@ -317,7 +330,7 @@ class Search:
         recorded = False
         for subject in self._candidates(family, state):
             progress = self.progress[subject.key]
-            if not progress.active or any(known <= failed for known in progress.found):
+            if not progress.active or _covered(progress, failed):
                 continue
             if subject.check(state):
                 self._record(family, subject, progress, state)
@@ -352,6 +365,7 @@ class Search:
             progress = self.progress.setdefault(subject.key, _Progress())
             if family.min_level == 0 and subject.check(empty):
                 progress.found.append(frozenset())
+                progress.known.add(frozenset())
                 self.findings.extend(subject.report(empty))
                 progress.active = False  # every scenario is a superset of the empty one
 
@@ -504,9 +518,10 @@ class Search:
         self._prepared = True
         self.stats["encode_ms"] += (time.perf_counter() - began) * 1000
 
-    def spread_single(self, family: Family, state: State) -> None:
-        """K = 1 by enumeration: record the one-failure scenario `state` for every subject it breaks."""
-        self._spread(family, state, 1)
+    def spread_single(self, family: Family, state: State, k: int = 1) -> bool:
+        """By enumeration: record the scenario `state` of k failures for every subject it newly breaks (levels
+        below k complete); True if it broke any."""
+        return self._spread(family, state, k)
 
     def give_up_level(self, family: Family, k: int, reason: str) -> None:
         """Declare level k unexplored for every subject still searched (something it relies on was not settled)."""

@@ -24,11 +24,13 @@ from math import gcd, lcm
 
 from halang.model.cluster import Cluster, Group
 from halang.model.spec import cluster_spec
-from runtime.failures import all_components
+from runtime.failures import INFERRED_KINDS, all_components
 from runtime.paths import media
 from runtime.snapshot import ClusterSpec
+from runtime.topology import Status, assess
 
 NODE, ADAPTER, SWITCH, LINK, LINKEND, DOMAIN = "node", "adapter", "switch", "link", "linkend", "domain"
+PORT, DEAF, MUTE, HUNG = "port", "deaf", "mute", "hung"
 
 
 def component(kind: str, *parts: str) -> str:
@@ -42,6 +44,12 @@ def describe_component(name: str) -> str:
     if kind == ADAPTER:
         node, _, ifname = rest.partition("/")
         return f"adapter {ifname} of {node}"
+    if kind in (PORT, DEAF, MUTE):
+        node, _, ifname = rest.partition("/")
+        what = {PORT: "the port", DEAF: "the receiving side", MUTE: "the sending side"}[kind]
+        return f"{what} of adapter {ifname} of {node} (carrier up)"
+    if kind == HUNG:
+        return f"the forwarding of switch {rest} (carriers up)"
     if kind == LINKEND:
         node, _, link = rest.partition("/")
         return f"{node}'s connection to {link}"
@@ -132,6 +140,9 @@ class Topology:
         self.node_names: tuple[str, ...] = spec.node_names
         self.components: tuple[str, ...] = tuple(all_components(spec))
         self.kind_of: dict[str, str] = {name: name.partition(":")[0] for name in self.components}
+        # The failures that keep the carrier up: what the nodes observe of them is worked out by the runtime.
+        self.inferred: frozenset[str] = frozenset(name for name, kind in self.kind_of.items()
+                                                  if kind in INFERRED_KINDS)
 
         self.adapters: dict[str, AdapterInfo] = {}
         self.adapters_of: dict[tuple[str, str], list[AdapterInfo]] = {}  # (node, network) -> adapters
@@ -151,7 +162,11 @@ class Topology:
                     switch = component(SWITCH, adapter.switch)
                     info = AdapterInfo(name, adapter.node, adapter.ifname, adapter.network, switch, medium.index)
                     self.adapters[name] = info
-                    ways.setdefault(end.node, []).append(Way((name, switch), adapter=name))
+                    # Two adapters hear each other both ways only while neither port, direction nor switch is cut.
+                    needs = (name, switch, component(PORT, adapter.node, adapter.ifname),
+                             component(DEAF, adapter.node, adapter.ifname),
+                             component(MUTE, adapter.node, adapter.ifname), component(HUNG, adapter.switch))
+                    ways.setdefault(end.node, []).append(Way(needs, adapter=name))
                 elif medium.kind == "disk":
                     ways.setdefault(end.node, []).append(
                         Way((component(LINK, medium.name), component(LINKEND, end.node, medium.name))))
@@ -206,8 +221,20 @@ class Topology:
                 group.concurrent, group.fallover,
                 cpu_units(group.requires.cpu), group.requires.memory // self.memory_unit)
         self.group_names: tuple[str, ...] = tuple(self.groups)
+        self._statuses: dict[frozenset[str], Status] = {}
 
     # ------------------------------------------------------------ helpers
+
+    STATUS_CACHE = 1 << 14  # failure sets whose status is kept: the orders of one scenario share their prefixes
+
+    def status(self, failed: frozenset[str]) -> Status:
+        """`runtime.topology.assess` of the failure set, kept for the scenarios that ask again."""
+        found = self._statuses.get(failed)
+        if found is None:
+            if len(self._statuses) >= self.STATUS_CACHE:
+                self._statuses.clear()
+            found = self._statuses[failed] = assess(self.spec, failed)
+        return found
 
     def cpu_text(self, units: int) -> str:
         value = Fraction(units, self.cpu_scale)

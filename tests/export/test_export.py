@@ -92,7 +92,7 @@ def test_only_pacemaker_is_a_target(capsys):
 # ------------------------------------------------------------------ the CIB
 
 SEED = (ROOT / "examples" / "two_node_replace.ha").read_text()
-TARGETS = (ROOT / "examples" / "two_node_targets.ha").read_text()
+
 BILLING = (ROOT / "examples" / "capacity_dependencies.ha").read_text()
 WAREHOUSE = (ROOT / "examples" / "three_node_quorum.ha").read_text()
 
@@ -158,7 +158,7 @@ def test_corosync_has_a_link_per_subnet_token_crypto_and_two_node():
 
 
 def test_ping_targets_become_a_ping_clone_and_a_connectivity_rule_per_group():
-    cib = cib_of(TARGETS)
+    cib = cib_of(SEED)
     clone = cib.find("configuration/resources/clone[@id='net_ether_01.ping.clone']")
     primitive = clone.find("primitive")
     assert (primitive.get("class"), primitive.get("provider"), primitive.get("type")) == ("ocf", "pacemaker", "ping")
@@ -177,7 +177,7 @@ def test_ping_targets_become_a_ping_clone_and_a_connectivity_rule_per_group():
 
 
 def test_each_network_with_targets_has_its_own_attribute_and_only_its_groups_follow_it():
-    text = (TARGETS.replace("    ping_targets = [10.10.1.1, 10.10.2.1]  # the router of each subnet\n", "")
+    text = (SEED.replace("    ping_targets = [10.10.1.1, 10.10.2.1]  # the router of each subnet\n", "")
             .replace("  # Null-modem cable", "  network net_backup {\n    adapter alpha en2 boot 10.20.1.11/24\n"
                      "    adapter bravo en2 boot 10.20.1.12/24\n    service backup_svc 10.20.9.1/24\n"
                      "    ping_targets = [10.20.1.1]\n  }\n\n  # Null-modem cable")
@@ -192,7 +192,7 @@ def test_each_network_with_targets_has_its_own_attribute_and_only_its_groups_fol
 
 @needs_pacemaker
 def test_pacemaker_moves_a_group_off_a_node_that_reaches_no_target(tmp_path):
-    cib = exported(TARGETS).files["cib.xml"]
+    cib = exported(SEED).files["cib.xml"]
     assert ping_attributes(cib) == {"pingd-net_ether_01": "2000"}  # 1000 a target reached
     simulator = Simulator(tmp_path, cib)
     state, printed = simulator.run(simulator.initial, up=["alpha", "bravo"])

@@ -38,23 +38,38 @@ def orders(failed: tuple[str, ...]) -> list[tuple[tuple[str, ...], ...]]:
 
 def placements(spec, start, failed: tuple[str, ...]):
     """The final placement after each order of the failures."""
+    return [final for final, _ in _histories(spec, start, failed)]
+
+
+def _histories(spec, start, failed: tuple[str, ...]):
+    """(the final placement, the placement before the last event) after each order of the failures."""
     results = []
     for events in orders(failed):
-        current, before = start, ()
+        current, before, previous = start, (), start
         for event in events:
             after = tuple(before) + event
+            previous = current
             current = transition(spec, current, before, after).placement
             before = after
-        results.append(current)
+        results.append((current, previous))
     return results
 
 
-def problems(spec, status, placement, hostable: set[str]) -> set[tuple]:
-    """(code family, subject...) for every problem of one placement under one failure set."""
+def problems(spec, status, placement, hostable: set[str], previous=None) -> set[tuple]:
+    """(code family, subject...) for every problem of one placement under one failure set; `previous`: where the
+    groups ran before the last event (their holders keep them on an adapter in doubt)."""
     found = set()
+    previous = placement if previous is None else previous
     for group in spec.groups:
-        if group.name in hostable and not hosts(spec, status, group):
+        if group.name in hostable and not hosts(spec, status, group, previous.nodes(group.name)):
             found.add(("hosting", group.name))
+        for node in placement.nodes(group.name):
+            for network in spec.group_networks[group.name]:
+                for label, ifname in placement.held(node, network):
+                    adapter = spec.adapter_by_key.get((node, ifname or ""))
+                    if label in group.service_ips and adapter is not None \
+                            and not (status.down.sends(adapter) and status.down.receives(adapter)):
+                        found.add(("HA309", group.name))
     if spec.heartbeat.quorum == "none" and len(status.runnable) > 1:
         found.add(("HA302",))
     for node, network in address_overloads(spec, placement, status):
@@ -94,8 +109,8 @@ class BruteForce:
             for failed in combinations(all_components(spec), size):
                 status = assess(spec, failed)
                 self.outcomes[frozenset(failed)] = [
-                    (events, placement, problems(spec, status, placement, hostable))
-                    for events, placement in zip(orders(failed), placements(spec, start, failed))]
+                    (events, placement, problems(spec, status, placement, hostable, previous))
+                    for events, (placement, previous) in zip(orders(failed), _histories(spec, start, failed))]
 
     def problems(self, failed: frozenset) -> set[tuple]:
         """The problems a failure set shows after some order of its failures."""
@@ -142,7 +157,7 @@ def reported(result) -> set[tuple]:
     for f in result.findings:
         if f.code == "HA604":
             continue
-        if f.code in ("HA301", "HA306"):
+        if f.code in ("HA301", "HA306", "HA309"):
             subject = (f.group,)
         elif f.code == "HA302":
             subject = ()

@@ -5,7 +5,9 @@ calls `decide`, and hands the decision's actions to its executors. Actions
 are data: `Acquire(group)`, `Release(group)`, and `Addresses(held)`, the
 whole set of service addresses the node must hold now, each on its adapter
 (the executor adds and removes to match, and announces what it adds);
-`Announce(labels)` repeats the announcement when a partition heals;
+`Announce(labels)` repeats the announcement when a partition heals (once the
+other side has let go of what the merged plan keeps here, a few intervals
+running, so that the last word the clients hear is the keeper's);
 `RouteAround(ifnames)` names the node's adapters the view counts as failed,
 for the executor to keep out of the routing table.
 
@@ -127,6 +129,7 @@ class Done(NamedTuple):
 
 
 ACQUIRING, ONLINE, RELEASING, ERROR = "acquiring", "online", "releasing", "error"
+HEAL_ANNOUNCEMENTS = 3  # after a heal, one announcement an interval: a client that missed one hears the next
 
 
 class Observation(NamedTuple):
@@ -157,7 +160,7 @@ class EngineState:
     routed_around: Tuple[str, ...] = ()
     partition: Tuple[str, ...] = ()
     agreed_partition: Tuple[str, ...] = ()  # the partition of the last agreed view
-    announce_after_heal: bool = False
+    heal_announcements: int = 0  # announcements still to make after a partition healed
     requests: Tuple[Tuple[int, Request], ...] = ()  # (made at, request) of this node's, until answered
     answers: Tuple[Tuple[int, Answer], ...] = ()  # (given at, verdict) this node gave, newest last
     offline: FrozenSet[str] = frozenset()  # the groups the operator holds offline (the plan's, as the leader says)
@@ -198,9 +201,10 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
         said.append(f"releasing {', '.join(lost)}: {_why_lost(keep, me)}")
 
     if state.partition and set(state.partition) < set(partition):
-        # A partition healed: once the merged partition's plan is followed (the other side may have held the same
-        # addresses and must let them go first), the holder tells the switches and clients again.
-        state = replace(state, announce_after_heal=True)
+        # A partition healed: once the other side has let go of what the merged plan keeps here (it may have held
+        # the same addresses, and its last word to the clients was its own), the keeper tells the switches and
+        # clients again, a few intervals running, so that the last announcement they hear is the keeper's.
+        state = replace(state, heal_announcements=HEAL_ANNOUNCEMENTS)
 
     members = {node: observation.acquire[node] for node in partition if node in observation.acquire}
     previous_plan, previous_plan_id, previous_agreed = state.plan, state.plan_id, state.agreed
@@ -246,10 +250,18 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
                 said.append(f"routing around failed {', '.join(failed)}" if failed else
                             f"{', '.join(state.routed_around)} trusted again")
                 state = replace(state, routed_around=failed)
-            if state.announce_after_heal:
-                state = replace(state, announce_after_heal=False)
-                if addresses:
-                    actions.append(Announce(tuple(label for label, _, _ in addresses)))
+            if state.heal_announcements:
+                kept = [label for label, _, _ in addresses
+                        if _owner(spec, label) not in leaving and me in plan.nodes(_owner(spec, label) or "")]
+                elsewhere = [node for node, report in members.items() if node != me
+                             and any(_owner(spec, label) in report.holds for label in kept)]
+                if not kept:
+                    state = replace(state, heal_announcements=0)
+                elif elsewhere:
+                    said.append(f"the partition healed: announcing once {', '.join(elsewhere)} let go")
+                else:
+                    actions.append(Announce(tuple(kept)))
+                    state = replace(state, heal_announcements=state.heal_announcements - 1)
                     said.append("the partition healed: announced the addresses again")
     if state.addresses == addressed_before:
         addresses = tuple(item for item in state.addresses if _owner(spec, item[0]) in set(phases) - hurried)

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runtime.detector import Detector
-from runtime.engine import Acquire, Addresses, Done, EngineState, Leave, Observation, Probe, Release, Reply, Restart, \
-    RouteAround, decide, own_report
+from runtime.engine import Acquire, Addresses, Announce, Done, EngineState, Leave, Observation, Probe, Release, Reply, \
+    Restart, RouteAround, decide, own_report
 from runtime.failures import expand
 from runtime.membership import Report, Table
 from runtime.operator import Request
@@ -46,6 +46,7 @@ class NodeSim:
     actions: list = field(default_factory=list)  # every resource action decided, in order
     requests: list = field(default_factory=list)  # the operator's requests for its next decision
     replies: list = field(default_factory=list)  # the answers its control socket would give, in order
+    addressing: list = field(default_factory=list)  # (tick, Addresses or Announce) as the address executor gets them
 
 
 class Sim:
@@ -148,8 +149,10 @@ class Sim:
             sim.reasons.append(decision.reason)
             sim.events.extend(event.describe() for event in decision.events)
             for action in decision.actions:
-                assert isinstance(action, (Acquire, Release, Addresses, Probe, Restart, RouteAround, Reply, Leave)) \
-                    or type(action).__name__ == "Announce"
+                assert isinstance(action, (Acquire, Release, Addresses, Announce, Probe, Restart, RouteAround, Reply,
+                                           Leave))
+                if isinstance(action, (Addresses, Announce)):
+                    sim.addressing.append((self.now, action))
                 if isinstance(action, Reply):
                     sim.replies.append(action.answer)
                 elif isinstance(action, Leave):

@@ -28,16 +28,28 @@ Who may run groups (`quorum_holds`):
   point-to-point link (HA104, an error) is read the same way: a live node on
   the live link holds it.
 
+What the nodes observe, and what they infer from it. `observe_failures`
+says what each live node observes under a set of failures (the paths on
+which beats reach it, its carriers, which adapters reach a ping target, the
+tie-breaker); a node engine observes the same from the reports it holds.
+`view_of` makes the partitions of either (two nodes share one over a path
+when each hears the other on it) and has each partition `judge` its nodes'
+adapters working, failed or in doubt (LANGUAGE.md, "What a node observes of
+its adapters"). `assess` computes the same directly for failures the
+carrier shows (the common case, and the verifier's hot path), and through
+`observe_failures` and `view_of` when a failure keeps the carrier up; a test
+holds the two ways equal.
+
 Who can host a group (`can_host`): the node is in the group's list, up, in
 a partition that may run groups, and for each of the group's service
-addresses has a usable adapter (up, node up, switch up) on that address's
-network. Under `replace` boot and standby adapters both count; under
-`alias` every adapter is a boot adapter. Capacity and dependencies are not
-looked at.
+addresses has an adapter on that address's network that is not failed, to
+keep a group it holds, or working, to take one it does not. Under `replace`
+boot and standby adapters both count; under `alias` every adapter is a boot
+adapter. Capacity and dependencies are not looked at.
 
 `Status` holds everything about one failure set, computed once by `assess`.
 Its `degraded` nodes are those down, without quorum, or with an adapter that
-is not usable; any other node can host exactly the groups it can host with
+is not working; any other node can host exactly the groups it can host with
 nothing failed (`ClusterSpec.static_hosts`), which lets placement skip the
 groups a scenario does not touch.
 """

@@ -258,8 +258,14 @@ def _enumerate_inferred(topology: Topology, start: Placement, searches: list, k:
                         search.give_up_level(family, k, "the time budget ran out among the scenarios with a "
                                                         "failure that keeps the carrier up")
                     return
-                failed = plain + silent
-                states = [Scenario(topology, steps, start) for steps in detection_orders(failed)]
+                states, seen = [], set()
+                for steps in detection_orders(plain + silent):
+                    state = Scenario(topology, steps, start)
+                    # Orders that end alike, from alike, show the same problems: the first one is enough.
+                    outcome = (state.placement, state.before_last)
+                    if outcome not in seen:
+                        seen.add(outcome)
+                        states.append(state)
                 for family, search in searches:
                     for state in states:
                         search.spread_single(family, state, k)

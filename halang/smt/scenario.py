@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from runtime.placement import Placement, transition
+from runtime.placement import Placement
 from runtime.snapshot import ClusterSpec
 from runtime.topology import Status, hosts, why_not
 
@@ -41,16 +41,14 @@ class Scenario:
 
     @cached_property
     def placement(self) -> Placement:
-        spec, current, before = self.spec, self.start, self.topology.status(frozenset())
+        current = self.start
         so_far: frozenset[str] = frozenset()
         changed: set[str] = set()
-        for step in self.steps:
+        for number, step in enumerate(self.steps):
             self._before_last = current
+            current, moved = self.topology.step(self.start, self.steps[:number + 1], current, so_far, so_far | step)
             so_far = so_far | step
-            after = self.topology.status(so_far)
-            result = transition(spec, current, before, after)
-            current, before = result.placement, after
-            changed.update(result.changed)
+            changed.update(moved)
         self._changed = changed
         return current
 
@@ -76,12 +74,17 @@ class Scenario:
 
     # ------------------------------------------------------------ what the properties ask
 
-    def holding(self, group: GroupInfo) -> tuple[str, ...]:
-        """The nodes that held the group when the last event came: they keep it on an adapter in doubt."""
+    @property
+    def before_last(self) -> Placement:
+        """Where the groups ran when the last event came."""
         if len(self.steps) > 1:
             self.placement
-            return self._before_last.nodes(group.name)
-        return self.start.nodes(group.name)
+            return self._before_last
+        return self.start
+
+    def holding(self, group: GroupInfo) -> tuple[str, ...]:
+        """The nodes that held the group when the last event came: they keep it on an adapter in doubt."""
+        return self.before_last.nodes(group.name)
 
     def hosts(self, group: GroupInfo) -> tuple[str, ...]:
         return hosts(self.spec, self.status, group.name, self.holding(group))

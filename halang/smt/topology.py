@@ -27,6 +27,7 @@ from halang.model.spec import cluster_spec
 from runtime.failures import INFERRED_KINDS, all_components
 from runtime.paths import media
 from runtime.snapshot import ClusterSpec
+from runtime.placement import Placement, transition
 from runtime.topology import Status, assess
 
 NODE, ADAPTER, SWITCH, LINK, LINKEND, DOMAIN = "node", "adapter", "switch", "link", "linkend", "domain"
@@ -222,10 +223,25 @@ class Topology:
                 cpu_units(group.requires.cpu), group.requires.memory // self.memory_unit)
         self.group_names: tuple[str, ...] = tuple(self.groups)
         self._statuses: dict[frozenset[str], Status] = {}
+        self._steps: dict[tuple, tuple[Placement, tuple[str, ...]]] = {}
 
     # ------------------------------------------------------------ helpers
 
     STATUS_CACHE = 1 << 14  # failure sets whose status is kept: the orders of one scenario share their prefixes
+
+    def step(self, start: Placement, steps: tuple, current: Placement, before: frozenset[str],
+             after: frozenset[str]) -> tuple[Placement, tuple[str, ...]]:
+        """`runtime.placement.transition` of the last of `steps` (from `start`, `current` being where the earlier
+        steps put the groups), kept: the orders of one scenario, and scenarios that share failures, share their
+        first events."""
+        key = (id(start), steps)  # the start placements of one analysis live as long as it
+        found = self._steps.get(key)
+        if found is None:
+            if len(self._steps) >= self.STATUS_CACHE:
+                self._steps.clear()
+            result = transition(self.spec, current, self.status(before), self.status(after))
+            found = self._steps[key] = (result.placement, result.changed)
+        return found
 
     def status(self, failed: frozenset[str]) -> Status:
         """`runtime.topology.assess` of the failure set, kept for the scenarios that ask again."""

@@ -9,7 +9,8 @@ import pytest
 
 from runtime.failures import INFERRED_KINDS, all_components, expand
 from runtime.paths import alive_paths
-from runtime.topology import assess, can_host, hosts, partitions, quorum_partitions, view
+from runtime.topology import assess, can_host, hosts, observe_failures, partitions, quorum_partitions, status_from, view, \
+    view_of
 from tests.runtime.helpers import FOUR_NODE, THREE_NODE, TWO_NODE, spec
 
 TWO = spec(TWO_NODE)
@@ -162,3 +163,21 @@ def test_assess_is_the_view_of_the_paths_the_failures_leave_alive(path):
         seen = view(cluster, live, alive_paths(cluster, down), reach)
         assert (seen.partitions, seen.runnable, seen.tie_breaker) == \
             (status.partitions, status.runnable, status.tie_breaker), failed
+
+
+@pytest.mark.parametrize("path", _files(), ids=lambda path: path.stem)
+def test_assess_of_failures_the_carrier_shows_is_what_the_nodes_observe(path):
+    """`assess` takes a short cut for failures that take carriers down; judging what every node observes under
+    them (`observe_failures`, `view_of`), as it does for the other failures, gives the same status."""
+    cluster = spec(path.read_text())
+    shown = [c for c in all_components(cluster) if c.partition(":")[0] not in INFERRED_KINDS]
+    rng = random.Random(path.name)
+    for failed in [()] + [(c,) for c in shown] + [tuple(rng.sample(shown, min(3, len(shown)))) for _ in range(30)]:
+        quick = assess(cluster, failed)
+        down = expand(cluster, failed)
+        seen, states = view_of(cluster, observe_failures(cluster, down))
+        judged = status_from(cluster, seen, down, states)
+        assert (judged.partitions, judged.runnable, judged.tie_breaker, judged.degraded) == \
+            (quick.partitions, quick.runnable, quick.tie_breaker, quick.degraded), failed
+        for adapter in cluster.adapters:
+            assert judged.adapter_state(adapter) == quick.adapter_state(adapter), (failed, adapter.key)

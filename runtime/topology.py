@@ -281,8 +281,9 @@ def judge(spec: ClusterSpec, sights: Mapping[str, Any], members: Iterable[str],
     """The state of each adapter of the members of one partition, from what they observe together (LANGUAGE.md,
     "What a node observes of its adapters"; docs/engine.md, "What a node can infer"). An adapter is
 
-    - FAILED when its carrier is down; or its subnet has ping targets, it reaches none, and it hears no peer or
-      another adapter of the subnet reaches one (the target is there, this adapter does not get to it); or three
+    - FAILED when its carrier is down; or its subnet has ping targets, it reaches none, and another adapter of the
+      subnet reaches one (the target is there, this adapter does not get to it) or no peer and it hear each other
+      (only frames passing both ways say the subnet works and the target is what is down); or three
       or more adapters of the subnet have carrier, two others hear each other, and either none of the others
       hears it or it hears none of them (the medium works, this adapter does not);
     - WORKING when its carrier is up and it hears a peer, or reaches a target, or has no peer to hear (no
@@ -317,7 +318,8 @@ def judge(spec: ClusterSpec, sights: Mapping[str, Any], members: Iterable[str],
             others = [other for other in up if other.node != end.node and counts(other.node)]
             hears_peer = any(hears(end, other) for other in up if other.node != end.node)
             if medium.index in targets and end.key not in reaching \
-                    and (not hears_peer or any(other.key in reaching for other in others)):
+                    and (any(other.key in reaching for other in others)
+                         or not any(hears(end, other) and hears(other, end) for other in up if other.node != end.node)):
                 states[end.key] = FAILED
             elif len(up) >= 3 and counts(end.node) and _medium_works_without(end, others, hears) \
                     and (not any(hears(other, end) for other in others) or not hears_peer):

@@ -77,8 +77,8 @@ CASES = [
      [("changed", "network net_backup: ipat", "live")]),
     ("accept", THREE_NODE, "  event node_down", '  accept HA303 "the SAN path is enough"\n  event node_down',
      [("added", "accept HA303", "live")]),
-    ("ping targets", TWO_NODE, "    ipat = replace\n", "    ipat = replace\n    ping_targets = [10.10.1.1]\n",
-     [("added", "network net_ether_01: ping_targets", "live")]),
+    ("ping targets", TWO_NODE, "ping_targets = [10.10.1.1, 10.10.2.1]", "ping_targets = [10.10.1.254, 10.10.2.1]",
+     [("changed", "network net_ether_01: ping_targets", "live")]),
     # restart GROUP: its scripts, volume groups, filesystems or service addresses change
     ("start script", TWO_NODE, '"/opt/ledger/bin/start"', '"/opt/ledger/bin/start2"',
      [("changed", "group ledger: application ledger: start", "restart ledger")]),
@@ -137,7 +137,7 @@ def test_a_service_label_moved_to_another_network_restarts_its_group():
     text = edit(TWO_NODE, "  # Null-modem", "  network net_ether_02 {\n    ipat = replace\n"
                 "    adapter alpha en2 boot 10.10.3.11/24 switch sw1\n"
                 "    adapter bravo en2 boot 10.10.3.12/24 switch sw1\n  }\n\n  # Null-modem")
-    moved = edit(edit(text, "    service gateway_svc 10.10.1.101  # gw.payments.example\n", ""),
+    moved = edit(edit(text, "    service gateway_svc 10.10.1.101        # gw.payments.example\n", ""),
                  "    adapter bravo en2 boot 10.10.3.12/24 switch sw1\n",
                  "    adapter bravo en2 boot 10.10.3.12/24 switch sw1\n    service gateway_svc 10.10.3.101\n")
     assert summary(diff(text, moved)) == [

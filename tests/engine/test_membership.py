@@ -21,7 +21,7 @@ from runtime.failures import all_components, expand
 from runtime.failures import INFERRED_KINDS
 from runtime.membership import Report, Table, observe, reports_in, report_body
 from runtime.paths import alive_paths
-from runtime.topology import DOUBT, WORKING, assess
+from runtime.topology import DOUBT, FAILED, WORKING, assess
 from runtime.wire import Dropped
 from tests.runtime.helpers import spec
 
@@ -141,16 +141,19 @@ def test_an_adapter_whose_peers_are_down_stays_usable():
     assert [a.ifname for a in status.working_adapters("alpha", "net_ether_01")] == ["en0", "en1"]
 
 
-def test_a_switch_that_hangs_leaves_its_adapters_in_doubt_without_ping_targets():
+def test_a_switch_that_hangs_leaves_its_adapters_in_doubt_without_ping_targets_and_failed_with_them():
     """A switch that stops forwarding but keeps its ports' links up: the adapters on it have carrier and hear
     nothing while their peer is alive with carrier too. Nothing tells which end failed, so both are in doubt:
-    they keep what they hold and take nothing (the verifier says the same)."""
-    cluster = spec((ROOT / "examples" / "two_node_replace.ha").read_text())
-    status = observe(cluster, ideal_reports(cluster, ("hung:sw1",))).status
-    for node in ("alpha", "bravo"):
-        en0, en1 = cluster.adapter_by_key[(node, "en0")], cluster.adapter_by_key[(node, "en1")]
-        assert (status.adapter_state(en0), status.adapter_state(en1)) == (DOUBT, WORKING)
-        assert [a.ifname for a in status.usable_adapters(node, "net_ether_01")] == ["en0", "en1"]
+    they keep what they hold and take nothing (the verifier says the same). With a ping target on the subnet
+    neither reaches it: both are failed, and the addresses move to the standby adapters."""
+    text = (ROOT / "examples" / "two_node_replace.ha").read_text()
+    without = spec(text.replace("    ping_targets = [10.10.1.1, 10.10.2.1]  # the router of each subnet\n", ""))
+    for cluster, state in ((without, DOUBT), (spec(text), FAILED)):
+        status = observe(cluster, ideal_reports(cluster, ("hung:sw1",))).status
+        for node in ("alpha", "bravo"):
+            en0, en1 = cluster.adapter_by_key[(node, "en0")], cluster.adapter_by_key[(node, "en1")]
+            assert (status.adapter_state(en0), status.adapter_state(en1)) == (state, WORKING)
+            assert [a.ifname for a in status.working_adapters(node, "net_ether_01")] == ["en1"]
 
 
 def test_a_node_back_from_a_break_is_a_veteran_only_after_a_detection_time():

@@ -221,7 +221,7 @@ def test_a_control_character_is_shown_escaped_with_the_caret_under_it(tmp_path, 
     assert main(["verify", str(path), "--no-color", "--faults", "0"]) == 1
     out = capsys.readouterr().out
     assert "\x00" not in out and "found '\\x00'" in out
-    [shown, caret] = [line for line in out.splitlines() if line.lstrip().startswith(("20 |", "|"))][1:3]
+    [shown, caret] = [line for line in out.splitlines() if line.lstrip().startswith(("25 |", "|"))][1:3]
     assert shown.endswith("node bravo { \\x00 }")
     assert caret.index("^^^^") == shown.index("\\x00") and caret.count("^") == 4
     assert "1 error, 0 warnings" in out, "the NUL alone is the error: node bravo is still read"

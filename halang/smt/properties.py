@@ -25,7 +25,8 @@ from halang.smt.encode import Encoding
 from halang.smt.result import Finding
 from halang.smt.scenario import Scenario as State
 from halang.smt.topology import GroupInfo, Topology, describe_component, describe_scenario
-from runtime.topology import DOUBT
+from runtime.paths import paths_by_id
+from runtime.topology import DOUBT, observe_failures
 from runtime.placement import Violation, address_overloads, dependency_violations, overloaded_nodes, placed_services
 
 
@@ -194,11 +195,15 @@ def silent_adapter(topology: Topology) -> Family:
         def report(state: State, group=group, stranded=stranded) -> list[Finding]:
             scenario = tuple(sorted(state.failed))
             places = names(f"{label} on {node}/{ifname}" for node, label, ifname in stranded(state))
-            doubtful = [f"{node}/{ifname}" for node, _, ifname in stranded(state)
-                        if state.status.adapter_state(spec.adapter_by_key[(node, ifname)]) == DOUBT]
-            why = (f"{names(doubtful)} {'is' if len(doubtful) == 1 else 'are'} in doubt: silent with carrier up, "
-                   "and nothing tells the nodes which end failed") if doubtful else \
-                "the adapter still hears its peers, so the nodes count it as working"
+            held = [spec.adapter_by_key[(node, ifname)] for node, _, ifname in stranded(state)]
+            doubtful = [f"{a.node}/{a.ifname}" for a in held if state.status.adapter_state(a) == DOUBT]
+            if doubtful:
+                why = (f"{names(doubtful)} {'is' if len(doubtful) == 1 else 'are'} in doubt: silent with carrier up, "
+                       "and nothing tells the nodes which end failed")
+            elif any(_hears_a_peer(spec, state, adapter) for adapter in held):
+                why = "the adapter still hears its peers, so the nodes count it as working"
+            else:
+                why = "no peer is left in its partition to hear, so the nodes count the adapter as working"
             return [Finding("HA309", f"{when(state)}, group {group.name} stays where no frame passes ({places}): "
                                      f"{why}", scenario, group=group.name, span=group.group.span(),
                             hint="add ping_targets to the network (a router or gateway on each subnet, outside "
@@ -211,6 +216,13 @@ def silent_adapter(topology: Topology) -> Family:
                                        lambda state, stranded=stranded: bool(stranded(state)), report,
                                        (group.name,)))
     return family
+
+
+def _hears_a_peer(spec, state: State, adapter) -> bool:
+    """Whether beats reach the adapter from some peer under the scenario's failures."""
+    heard = observe_failures(spec, state.status.down)[adapter.node].heard
+    return any(path.end_of(adapter.node).adapter == adapter for path_id, path in paths_by_id(spec).items()
+               if path_id in heard and path.medium.kind == "subnet")
 
 
 # ---------------------------------------------------------------- HA302

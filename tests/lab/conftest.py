@@ -48,6 +48,27 @@ def lab_factory(request, lab_base):
     return make
 
 
+@pytest.fixture
+def running(lab_factory, tmp_path):
+    """`running(path)`: a lab of the file with the engine started on every node and the double-ownership watcher
+    running (tests/lab/cluster.py); the daemons stop when the test ends, before the lab is torn down."""
+    from tests.lab.cluster import Cluster
+
+    made = []
+
+    def make(path: Path) -> "Cluster":
+        workdir = tmp_path / f"engine{len(made)}"
+        workdir.mkdir()
+        cluster = Cluster(lab_factory(path), path, workdir)
+        made.append(cluster)
+        cluster.start()
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.stop_all()
+
+
 # ------------------------------------------------------------------ looking at the machine
 
 

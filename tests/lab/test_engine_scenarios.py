@@ -8,82 +8,15 @@ Every scenario watches, from the first start to the end, which node namespaces h
 from __future__ import annotations
 
 import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from halang.lab.engines import Engines
-from runtime.placement import place, startup_placement
-from runtime.topology import assess
-from halang.lab import Lab
+from runtime.placement import place
+from tests.lab.cluster import Cluster, settled  # noqa: F401  (Cluster: other tests import it from here)
 from tests.lab.conftest import IPV6, THREE_NODE, TWO_NODE
 
 pytestmark = pytest.mark.root
-
-
-class Cluster(Engines):
-    """The engines on a lab, and a watcher of who holds which service address."""
-
-    def __init__(self, lab, path: Path, tmp: Path):
-        super().__init__(lab, path, tmp)
-        self.violations: list[str] = []
-        self.seen: list[tuple[float, dict]] = []
-        self._stop = threading.Event()
-        self._watcher = threading.Thread(target=self._watch, daemon=True)
-
-    def start(self, *nodes: str) -> None:
-        super().start(*nodes)
-        if not self._watcher.is_alive():
-            self._watcher.start()
-
-    def stop_all(self) -> None:
-        self._stop.set()
-        self.stop()
-        if self._watcher.is_alive():
-            self._watcher.join(timeout=5)
-
-    def _watch(self) -> None:
-        watching = Lab.load(self.lab.state_file)  # a Lab of its own: the test's fails and heals run beside it
-        failed, healed_at = (), -1e9
-        # After a heal the two sides hear each other again only with their next beats: a double holder
-        # within two intervals and a tick of a heal is that, not a fault.
-        grace = 3 * self.spec.heartbeat.interval_ms / 1000 + 0.3
-        while not self._stop.is_set():
-            holders = self.holders(watching)
-            now = time.monotonic()
-            self.seen.append((now, holders))
-            if set(watching.failed) < set(failed):
-                healed_at = now
-            failed = watching.failed
-            if now - healed_at < grace:
-                time.sleep(0.05)
-                continue
-            status = assess(self.spec, failed)
-            side = {node: number for number, part in enumerate(status.partitions) for node in part}
-            for label, nodes in holders.items():
-                live = [node for node in nodes if self.running(node)]
-                if len(live) < 2:
-                    continue
-                if self.spec.heartbeat.quorum == "majority" or len({side.get(node) for node in live}) < len(live):
-                    self.violations.append(f"{label} on {', '.join(live)} with {list(self.lab.failed)} failed")
-            time.sleep(0.05)
-
-
-@pytest.fixture
-def running(lab_factory, tmp_path):
-    made = []
-
-    def make(path: Path) -> Cluster:
-        cluster = Cluster(lab_factory(path), path, tmp_path)
-        made.append(cluster)
-        cluster.start()
-        return cluster
-
-    yield make
-    for cluster in made:
-        cluster.stop_all()
 
 
 def isolating(spec, node: str) -> list[str]:
@@ -91,14 +24,6 @@ def isolating(spec, node: str) -> list[str]:
     cut = [f"adapter:{node}/{adapter.ifname}" for adapter in spec.adapters_by_node[node]]
     cut += [f"linkend:{node}/{link.name}" for link in spec.links if link.disk and node in link.nodes]
     return cut + [f"link:{link.name}" for link in spec.links if not link.disk and node in link.nodes]
-
-
-def settled(cluster: Cluster) -> dict[str, list[str]]:
-    """Startup: every group where the startup placement puts it."""
-    expected = cluster.expected(startup_placement(cluster.spec))
-    holders = cluster.wait_for(expected, within=3 * cluster.detection_s + 5)
-    assert holders == expected
-    return holders
 
 
 def test_startup_puts_every_address_where_the_placement_says(running):

@@ -292,7 +292,7 @@ def judge(spec: ClusterSpec, sights: Mapping[str, Any], members: Iterable[str],
     - in DOUBT otherwise: silence that shows nothing about which end failed. Doubt is no evidence.
 
     Silence counts against an adapter only from peers that count (as above), and only once its own node is a
-    veteran."""
+    veteran; a target unreached counts only once its node has probed for a detection time (it is settled)."""
     members = frozenset(members)
     targets = subnet_targets(spec)
     states: Dict[Tuple[str, str], str] = {}
@@ -317,7 +317,7 @@ def judge(spec: ClusterSpec, sights: Mapping[str, Any], members: Iterable[str],
         for end in up:
             others = [other for other in up if other.node != end.node and counts(other.node)]
             hears_peer = any(hears(end, other) for other in up if other.node != end.node)
-            if medium.index in targets and end.key not in reaching \
+            if medium.index in targets and end.key not in reaching and sights[end.node].settled \
                     and (any(other.key in reaching for other in others)
                          or not any(hears(end, other) and hears(other, end) for other in up if other.node != end.node)):
                 states[end.key] = FAILED

@@ -202,7 +202,7 @@ def _reachable(run: _Run, start: Placement) -> None:
                               "complete": exploration.complete, "ms": round((time.monotonic() - began) * 1000, 1)}
     if not exploration.complete:
         run.inconclusive.append(Inconclusive(
-            ("HA213", "HA406", "HA502"), ("the placements reachable through earlier failures",), 0, run.faults,
+            ("HA213", "HA309", "HA406", "HA502"), ("the placements reachable through earlier failures",), 0, run.faults,
             ("the time budget ran out" if exploration.stopped_by != "states" else
              f"the walk reached its limit of {MAX_STATES:,} states") +
             f" after {exploration.states:,} states of the cluster and {len(exploration.reached):,} reachable "

@@ -101,18 +101,29 @@ class Simulator:
     def run(self, state: Path, fail=(), up=(), quorum: bool = True) -> tuple[Path, ET.Element]:
         """One event from `state`: nodes fail (`--node-fail`, then fenced by the stub) or come up; the saved
         state and the XML crm_simulate printed."""
+        if self.pings and up:
+            # A node that comes back has run its ping agents before it takes anything, as a halang node has probed
+            # its targets for a detection time before it acts: its attributes are there when Pacemaker places.
+            ready = self._file()
+            ready.write_text(state.read_text())
+            for node in up:  # an offline node has no transient attributes yet: a permanent one stands in
+                self._attributes(ready, node, online=True, lifetime="forever")
+            state = ready
         saved, printed = self._simulate(state, fail, up, quorum)
         if not self.pings:
             return saved, printed
         # What the ping agents do next on a real cluster: every node that is up writes its attribute (it reaches
         # the targets), a node that left has none; then Pacemaker places again.
         for node in printed.find("revised_cluster_status/nodes"):
-            for name, value in self.pings.items():
-                change = ["--update", value] if node.get("online") == "true" else ["--delete"]
-                subprocess.run(["crm_attribute", "--node", node.get("name"), "--name", name, "--lifetime", "reboot",
-                                *change], env={**os.environ, "CIB_file": str(saved)}, capture_output=True, text=True,
-                               check=True)
+            self._attributes(saved, node.get("name"), online=node.get("online") == "true")
         return self._simulate(saved, (), (), quorum)
+
+    def _attributes(self, state: Path, node: str, online: bool, lifetime: str = "reboot") -> None:
+        """What the node's ping agents write into the saved state: every target reached, or nothing (it left)."""
+        for name, value in self.pings.items():
+            change = ["--update", value] if online else ["--delete"]
+            subprocess.run(["crm_attribute", "--node", node, "--name", name, "--lifetime", lifetime, *change],
+                           env={**os.environ, "CIB_file": str(state)}, capture_output=True, text=True, check=True)
 
     def _simulate(self, state: Path, fail, up, quorum: bool) -> tuple[Path, ET.Element]:
         saved = self._file()

@@ -21,7 +21,7 @@ from tests.smt.oracle import minimal_findings, reported
 
 FILES = sorted(EXAMPLES.glob("*.ha")) + sorted(p for p in CLUSTERS.glob("*.ha") if p.name != "ring_of_serial_links.ha")
 UNLIMITED = {"max_listed": 10**6, "max_counted": 10**6}
-PLACEMENT_CODES = {"HA213", "HA406", "HA502"}
+PLACEMENT_CODES = {"HA213", "HA309", "HA406", "HA502"}
 
 
 def reachable_placements(spec) -> list:

@@ -68,7 +68,8 @@ def test_every_scenario_is_minimal_and_reported_once(path):
 
 def test_component_names_are_written_as_in_the_language():
     result = analyse(cluster_file(EXAMPLES / "capacity_dependencies.ha"), 3, method="solver")
-    pattern = re.compile(r"(node|domain|switch|link):[A-Za-z_][\w-]*|adapter:[\w-]+/[\w.:-]+|linkend:[\w-]+/[\w-]+")
+    pattern = re.compile(r"(node|domain|switch|link|hung):[A-Za-z_][\w-]*|(adapter|port|deaf|mute):[\w-]+/[\w.:-]+"
+                         r"|linkend:[\w-]+/[\w-]+")
     names = {name for finding in result.findings for name in finding.scenario}
     assert names and all(pattern.fullmatch(name) for name in names)
     assert {"linkend:b1/hb_disk", "domain:rack_a", "link:hb_disk"} <= names

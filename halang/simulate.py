@@ -20,7 +20,8 @@ already down because of another (an adapter of a down node) is not.
 
 Finding codes: an overload with nothing failed is HA501, with failures
 HA502; service addresses outnumbering usable adapters on a `replace` network
-is HA213; a broken dependency HA406. A group left on a later node of its list
+is HA213; a broken dependency HA406; a service address held on an adapter
+that passes no frames (a silent port the nodes could not blame) HA309. A group left on a later node of its list
 than a node that can host it (a fallback nothing started) carries no code.
 """
 
@@ -49,10 +50,11 @@ from runtime.placement import (
     placement_to_json,
     service_address_load,
     startup_placement,
+    stranded_addresses,
     transition,
 )
 from runtime.snapshot import ClusterSpec
-from runtime.topology import Status, assess, why_not
+from runtime.topology import WORKING, Status, assess, why_not
 
 VERBS = ("fail", "recover")
 
@@ -305,6 +307,9 @@ def _findings(cluster: ClusterSpec, placement: Placement, status: Status) -> tup
                                       f"{usable} usable adapter{'' if usable == 1 else 's'}"))
     for violation in dependency_violations(cluster, placement):
         found.append(Finding("HA406", violation.describe(placement)))
+    for node, label, ifname in stranded_addresses(cluster, placement, status):
+        found.append(Finding("HA309", f"{label} stays on {node}/{ifname}, which passes no frames: the nodes cannot "
+                                      "tell which end failed (ping targets on its subnet let them)"))
     # The step's own fallbacks are carried out by now: what is left was never started (runtime.placement, rule 3).
     for move in fallback_moves(cluster, placement, status):
         found.append(Finding("", f"{move.group} stays on {move.source} though {move.target} is earlier in its list: "
@@ -313,6 +318,19 @@ def _findings(cluster: ClusterSpec, placement: Placement, status: Status) -> tup
 
 
 # ------------------------------------------------------------------ text
+
+
+def _adapters_judged(cluster: ClusterSpec, status) -> dict[str, list[str]]:
+    """The adapters of live nodes that are not working, by state ("failed", "in doubt"): NODE/IFNAME, file order.
+    An adapter in doubt keeps what its node holds and takes nothing (LANGUAGE.md)."""
+    found: dict[str, list[str]] = {}
+    for adapter in cluster.adapters:
+        if adapter.node in status.down.nodes:
+            continue
+        state = status.adapter_state(adapter)
+        if state != WORKING:
+            found.setdefault(state, []).append(f"{adapter.node}/{adapter.ifname}")
+    return found
 
 
 def render_text(result: SimulationResult) -> str:
@@ -335,6 +353,10 @@ def _render_state(cluster: ClusterSpec, state: State) -> list[str]:
         lines.append(f"  Failed so far: {', '.join(state.failed) if state.failed else 'none'}")
         down = [node for node in cluster.node_names if node in state.status.down.nodes]
         lines.append(f"  Nodes down: {', '.join(down) if down else 'none'}")
+        judged = _adapters_judged(cluster, state.status)
+        if judged:
+            lines.append("  Adapters as the nodes judge them:")
+            lines.extend(f"    {key}: {', '.join(names)}" for key, names in judged.items())
     lines.append("  Partitions:")
     lines.extend(f"    {line}" for line in _partition_lines(cluster, state.status))
     if state.verb:
@@ -458,6 +480,7 @@ def _state_json(cluster: ClusterSpec, state: State) -> dict[str, Any]:
         "recover": list(state.components) if state.verb == "recover" else [],
         "failed": list(state.failed),
         "nodes_down": [node for node in cluster.node_names if node in status.down.nodes],
+        "adapters": _adapters_judged(cluster, status),
         "partitions": [{"nodes": list(part), "runs_groups": status.may_run(part),
                         "tie_breaker": part == status.tie_breaker} for part in status.partitions],
         "events": [event.to_json() for event in state.events],

@@ -622,6 +622,24 @@ def address_overloads(spec: ClusterSpec, placement: Placement, failed: StatusLik
                  if held > usable)
 
 
+def stranded_addresses(spec: ClusterSpec, placement: Placement,
+                       failed: StatusLike = ()) -> Tuple[Tuple[str, str, str], ...]:
+    """(node, label, ifname) of the service addresses held on an adapter that passes no frames both ways under the
+    failures (a port, direction or switch cut with the carrier up): the nodes did not judge it failed, so clients
+    are dark there (HA309). Nodes in file order, then networks and labels in file order."""
+    status = assess(spec, failed)
+    down = status.down
+    if not down.inferred:
+        return ()
+    found = []
+    for holding in placement.addresses:
+        for label, ifname in holding.services:
+            adapter = spec.adapter_by_key.get((holding.node, ifname or ""))
+            if adapter is not None and not (down.sends(adapter) and down.receives(adapter)):
+                found.append((holding.node, label, adapter.ifname))
+    return tuple(found)
+
+
 def dependency_violations(spec: ClusterSpec, placement: Placement,
                           groups: Optional[Sequence[str]] = None) -> Tuple[Violation, ...]:
     """The dependencies the placement breaks, for `groups` (default all, file order), each as written

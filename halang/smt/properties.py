@@ -27,7 +27,8 @@ from halang.smt.scenario import Scenario as State
 from halang.smt.topology import GroupInfo, Topology, describe_component, describe_scenario
 from runtime.paths import paths_by_id
 from runtime.topology import DOUBT, observe_failures
-from runtime.placement import Violation, address_overloads, dependency_violations, overloaded_nodes, placed_services
+from runtime.placement import Violation, address_overloads, dependency_violations, overloaded_nodes, placed_services, \
+    stranded_addresses
 
 
 def names(items, limit: int = 6) -> str:
@@ -181,16 +182,8 @@ def silent_adapter(topology: Topology) -> Family:
 
         def stranded(state: State, group=group) -> list[tuple[str, str, str]]:
             """(node, label, ifname) of the group's addresses held on an adapter that passes no frames."""
-            found = []
-            down = state.status.down
-            for node in state.placement.nodes(group.name):
-                for network, labels in group.needs:
-                    for label, ifname in state.placement.held(node, network):
-                        adapter = spec.adapter_by_key.get((node, ifname or ""))
-                        if label in labels and adapter is not None \
-                                and not (down.sends(adapter) and down.receives(adapter)):
-                            found.append((node, label, ifname))
-            return found
+            labels = {label for _, group_labels in group.needs for label in group_labels}
+            return [item for item in stranded_addresses(spec, state.placement, state.status) if item[1] in labels]
 
         def report(state: State, group=group, stranded=stranded) -> list[Finding]:
             scenario = tuple(sorted(state.failed))

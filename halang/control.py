@@ -184,10 +184,14 @@ def status_text(seen: dict) -> str:
     lines += ["", "Heartbeat paths"]
     lines += _table([("heard" if path["heard"] else "NOT HEARD", path["medium"], " - ".join(path["between"]))
                      for path in seen["paths"]])
-    down = [f"{item['node']}/{item['ifname']} ({'no carrier' if not item['carrier'] else 'hears no peer'})"
-            for item in seen["adapters"] if not item["usable"]]
-    if down:
-        lines += ["", "Adapters not usable: " + ", ".join(down)]
+    failed = [f"{item['node']}/{item['ifname']} ({'no carrier' if not item['carrier'] else 'silent'})"
+              for item in seen["adapters"] if item["state"] == "failed"]
+    if failed:
+        lines += ["", "Adapters failed: " + ", ".join(failed)]
+    doubtful = [f"{item['node']}/{item['ifname']}" for item in seen["adapters"] if item["state"] == "in doubt"]
+    if doubtful:
+        lines += ["", "Adapters in doubt (silent, no evidence of which end failed: they keep what they hold and take "
+                      "nothing): " + ", ".join(doubtful)]
     if seen.get("offline"):
         lines += ["", "Held offline by the operator: " + ", ".join(seen["offline"])]
     if seen.get("requests"):

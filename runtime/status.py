@@ -42,7 +42,8 @@ def cluster_status(spec: ClusterSpec, state: EngineState, reports: Mapping[str, 
     adapters = [{"node": adapter.node, "ifname": adapter.ifname, "network": adapter.network,
                  "role": adapter.role,
                  "carrier": adapter.node in reports and adapter.ifname in reports[adapter.node].carriers,
-                 "usable": adapter in status.usable_adapters(adapter.node, adapter.network)}
+                 "reaches_target": adapter.node in reports and adapter.ifname in reports[adapter.node].reach,
+                 "state": status.adapter_state(adapter)}
                 for adapter in spec.adapters if adapter.node in reports]
     plan = state.plan
     phases = dict(state.phases)

@@ -75,15 +75,22 @@ class Family:
 def hosting(topology: Topology, encoding: Encoding, state0: State) -> Family:
     """HA301 (one failure) and HA306 (two to K): no node can host a group.
 
-    Groups with the same nodes and service networks share one subject, so
-    the solver is asked once for all of them. A group that no node can host
+    Groups that every order of failures treats alike share one subject, so
+    the solver is asked once for all of them: the same node list, service
+    networks, policies and start (who holds a group decides whether an
+    adapter in doubt keeps it there). A `least_loaded` group has a subject of
+    its own (the loads decide where it goes). A group that no node can host
     with nothing failed is HA304/HA305, not analysed here.
     """
     family = Family("hosting", ("HA301", "HA306"), 1, False)
+    start = state0.start
     by_signature: dict = {}
     for group in topology.groups.values():
         if group.nodes:
-            by_signature.setdefault(group.signature, []).append(group)
+            model = group.group
+            alike = (group.nodes, group.networks, start.nodes(group.name), model.startup, model.fallover,
+                     model.fallback, group.name if group.fallover == "least_loaded" else "")
+            by_signature.setdefault(alike, []).append(group)
     for i, (signature, groups) in enumerate(by_signature.items()):
         first = groups[0]
         if not state0.hosts(first):

@@ -114,10 +114,6 @@ class GroupInfo:
     def node_set(self) -> frozenset[str]:
         return frozenset(self.nodes)
 
-    @property
-    def signature(self) -> tuple[frozenset[str], tuple[str, ...]]:
-        """Groups with the same nodes (as a set) and service networks are hostable in the same scenarios."""
-        return frozenset(self.nodes), self.networks
 
 
 @dataclass(frozen=True)

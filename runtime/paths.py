@@ -129,9 +129,14 @@ def paths_by_id(spec: ClusterSpec) -> Dict[str, Path]:
 
 
 def pair_id(medium: Medium, one: End, other: End) -> str:
-    """The id of the path between two ends of a medium (on two different nodes), whichever end is named first."""
-    first, second = sorted((one, other), key=lambda item: item.key)
-    return Path(medium, first, second).id
+    """The id of the path between two ends of a medium (on two different nodes), whichever end is named first:
+    `Path.id` of the two ends in sorted order, without building the path (the observation functions ask often)."""
+    a, b = one.key, other.key
+    if b < a:
+        a, b = b, a
+    if medium.kind == "subnet":
+        return f"{medium.name}:{a[0]}/{a[1]}-{b[0]}/{b[1]}"
+    return f"{medium.name}:{a[0]}-{b[0]}"
 
 
 def end_works(down: Down, medium: Medium, end: End) -> bool:

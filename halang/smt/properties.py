@@ -27,8 +27,7 @@ from halang.smt.scenario import Scenario as State
 from halang.smt.topology import GroupInfo, Topology, describe_component, describe_scenario
 from runtime.paths import paths_by_id
 from runtime.topology import DOUBT, observe_failures
-from runtime.placement import Violation, address_overloads, dependency_violations, overloaded_nodes, placed_services, \
-    stranded_addresses
+from runtime.placement import Violation, address_overloads, dependency_violations, overloaded_nodes, placed_services
 
 
 def names(items, limit: int = 6) -> str:
@@ -190,7 +189,7 @@ def silent_adapter(topology: Topology) -> Family:
         def stranded(state: State, group=group) -> list[tuple[str, str, str]]:
             """(node, label, ifname) of the group's addresses held on an adapter that passes no frames."""
             labels = {label for _, group_labels in group.needs for label in group_labels}
-            return [item for item in stranded_addresses(spec, state.placement, state.status) if item[1] in labels]
+            return [item for item in state.stranded if item[1] in labels]
 
         def report(state: State, group=group, stranded=stranded) -> list[Finding]:
             scenario = tuple(sorted(state.failed))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from runtime.placement import Placement
+from runtime.placement import Placement, stranded_addresses
 from runtime.snapshot import ClusterSpec
 from runtime.topology import Status, hosts, why_not
 
@@ -81,6 +81,11 @@ class Scenario:
             self.placement
             return self._before_last
         return self.start
+
+    @cached_property
+    def stranded(self) -> tuple[tuple[str, str, str], ...]:
+        """(node, label, ifname) of the addresses held on an adapter that passes no frames (HA309)."""
+        return stranded_addresses(self.spec, self.placement, self.status)
 
     def holding(self, group: GroupInfo) -> tuple[str, ...]:
         """The nodes that held the group when the last event came: they keep it on an adapter in doubt."""

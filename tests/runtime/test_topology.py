@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runtime.failures import INFERRED_KINDS, all_components, expand
-from runtime.paths import alive_paths
+from runtime.paths import alive_paths, heartbeat_paths, pair_id
 from runtime.topology import assess, can_host, hosts, observe_failures, partitions, quorum_partitions, status_from, view, \
     view_of
 from tests.runtime.helpers import FOUR_NODE, THREE_NODE, TWO_NODE, spec
@@ -181,3 +181,11 @@ def test_assess_of_failures_the_carrier_shows_is_what_the_nodes_observe(path):
             (quick.partitions, quick.runnable, quick.tie_breaker, quick.degraded), failed
         for adapter in cluster.adapters:
             assert judged.adapter_state(adapter) == quick.adapter_state(adapter), (failed, adapter.key)
+
+
+def test_a_pair_of_ends_is_named_as_its_path():
+    for cluster in (TWO, THREE, FOUR):
+        for node in cluster.node_names:
+            for path in heartbeat_paths(cluster, node):
+                assert pair_id(path.medium, path.first, path.second) == path.id
+                assert pair_id(path.medium, path.second, path.first) == path.id

@@ -29,7 +29,9 @@ failover above, measured the same way. *After a heal*: `quorum = none`, no
 targets; both switches hang and the serial line is cut, each node holds both
 groups, then everything heals; the dark time counts from the heal (the
 client is cut off while the switches hang); the daemons run on from one
-heal to the next. Each run also says who served the ledger at its end.
+heal to the next; a second row flushes the client's neighbour table at each
+heal, as if its entries had expired in a longer partition. Each run also
+says who served the ledger at its end.
 
 Idle CPU: `idle_two_networks.ha` (two IP networks and a disk link) at its
 1 s default interval and at 100 ms; both daemons run for a minute after
@@ -169,14 +171,15 @@ def silenced(what: str, targets: bool, failed: tuple[str, ...], runs: int, workd
     return _dark_row(what + ("" if targets else ", no targets"), darks, ends)
 
 
-def healed(runs: int, workdir: Path) -> str:
-    """The row of a healed split brain: the client's longest dark time from each heal."""
+def healed(runs: int, workdir: Path, afresh: bool = False) -> str:
+    """The row of a healed split brain: the client's longest dark time from each heal (`afresh`: the client's
+    neighbour table flushed at the heal)."""
     path = seed_file(workdir, targets=False, quorum="none")
     lab = Lab.up(path, base_dir=workdir / "labs")
     both = {"ledger_svc": ["alpha", "bravo"], "gateway_svc": ["alpha", "bravo"]}
     darks, ends, missed = [], [], 0
     try:
-        engines = Engines(lab, path, workdir / "healed")
+        engines = Engines(lab, path, workdir / ("healed-afresh" if afresh else "healed"))
         serve(lab)
         engines.start()
         client = _client_of_alpha(lab, engines, 0)
@@ -186,6 +189,8 @@ def healed(runs: int, workdir: Path) -> str:
             time.sleep(engines.detection_s)
             lab.heal(*PARTITION)
             at = time.monotonic()
+            if afresh:
+                lab.exec(lab.client(NETWORK).netns, ["ip", "neigh", "flush", "all"], check=True)
             time.sleep(_window(engines))
             if not split:
                 missed += 1
@@ -200,7 +205,7 @@ def healed(runs: int, workdir: Path) -> str:
     finally:
         lab.down()
     what = ("after a split brain heals (`hung:sw1`, `hung:sw2`, `link:hb_serial`, `quorum = none`, no targets), "
-            "from the heal")
+            "from the heal" + (", the client's neighbour table flushed then" if afresh else ""))
     return _dark_row(what + (f"; {missed} runs never split" if missed else ""), darks, ends)
 
 
@@ -220,19 +225,23 @@ def dark_times(runs: int, workdir: Path, failover_darks: list[float]) -> list[st
     for what, targets, failed in SILENCES:
         lines.append(silenced(what, targets, failed, runs, workdir))
         print(lines[-1], file=sys.stderr, flush=True)
-    lines.append(healed(runs, workdir))
-    print(lines[-1], file=sys.stderr, flush=True)
+    for afresh in (False, True):
+        lines.append(healed(runs, workdir, afresh))
+        print(lines[-1], file=sys.stderr, flush=True)
     return lines + ["", DARK_NOTE]
 
 
 DARK_NOTE = (
-    "The backup's silence and a heal cost the client nothing beyond its own 10 ms between connections: the ledger "
-    "never leaves alpha's en0, and after a heal the client's neighbour entry still names alpha (the partition is "
-    "shorter than the kernel takes to forget it). A silent port drops no carrier: it is seen once its last answer "
-    "from a target is a detection time old, and an address moves only on a view both nodes agree to (they still "
-    "hear each other on the serial line), so the swap and the takeover take the detection time and a few intervals "
-    "of agreement, and the takeover waits for alpha's release to reach bravo too; a dead node's peer, alone, acts "
-    "at once.")
+    "The backup's silence costs the client nothing beyond its own 10 ms between connections: the ledger never "
+    "leaves alpha's en0. A silent port drops no carrier: it is seen once its last answer from a target is a "
+    "detection time old, and an address moves only on a view both nodes agree to (they still hear each other on "
+    "the serial line), so the swap and the takeover take the detection time and a few intervals of agreement, and "
+    "the takeover waits for alpha's release to reach bravo too; a dead node's peer, alone, acts at once. After a "
+    "short partition the client's neighbour entry still names the node that keeps the address, and a heal costs "
+    "it nothing either. A client that asks anew (its entry expired in a longer partition: the flushed row) is "
+    "answered by both sides and here kept the MAC address of the side that then lets go; it is dark from that release until "
+    "the keeper's announcement, which comes once the nodes have agreed on the view the release makes (the IP "
+    "paths come back when the replaced addresses do).")
 
 
 def _takeover(engines: Engines, cut_ns: float, deadline: float) -> list:

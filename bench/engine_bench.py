@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The node engine on a namespace lab (root): failover time, the client's longest dark time, the CPU an idle daemon uses.
+"""The node engine on a namespace lab (root): failover, the client's longest dark time, an idle daemon's CPU.
 
-    python3 bench/engine_bench.py [--runs N] [--dark-runs M]   # prints the Markdown rows; bench/run.py puts them in the docs
+    python3 bench/engine_bench.py [--runs N] [--dark-runs M]   # the Markdown rows; bench/run.py puts them in the docs
 
 The client (tests/lab/cluster.py, `Client`, the same the lab tests use): a
 TCP server in each node namespace answers with its node's name; a prober in
@@ -239,9 +239,9 @@ DARK_NOTE = (
     "the takeover waits for alpha's release to reach bravo too; a dead node's peer, alone, acts at once. After a "
     "short partition the client's neighbour entry still names the node that keeps the address, and a heal costs "
     "it nothing either. A client that asks anew (its entry expired in a longer partition: the flushed row) is "
-    "answered by both sides and here kept the MAC address of the side that then lets go; it is dark from that release until "
-    "the keeper's announcement, which comes once the nodes have agreed on the view the release makes (the IP "
-    "paths come back when the replaced addresses do).")
+    "answered by both sides and here kept the MAC address of the side that then lets go; it is dark from that "
+    "release until the keeper's announcement, which comes once the nodes have agreed on the view the release "
+    "makes (the IP paths come back when the replaced addresses do).")
 
 
 def _takeover(engines: Engines, cut_ns: float, deadline: float) -> list:

@@ -90,7 +90,8 @@ def failures(seed: int, components: dict[str, list[str]]) -> tuple[str, str]:
     of adapters), then one of its components; the second touches neither the node nor the switch of the first."""
     rng = random.Random(seed * 7919)
     first = rng.choice(components[rng.choice([kind for kind in KINDS if components[kind]])])
-    rest = {kind: [c for c in items if c.split(":")[1].split("/")[0] not in first] for kind, items in components.items()}
+    rest = {kind: [item for item in items if item.split(":")[1].split("/")[0] not in first]
+            for kind, items in components.items()}
     second = rng.choice(rest[rng.choice([kind for kind in KINDS if rest[kind]])])
     return first, second
 

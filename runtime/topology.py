@@ -342,6 +342,54 @@ def _medium_works_without(end: End, others: List[End], hears) -> bool:
                for number, one in enumerate(others) for other in others[number + 1:] if one.node != other.node)
 
 
+def _assess_inferred(spec: ClusterSpec, down: Down) -> Status:
+    """`view_of(observe_failures(down))`, at the cost of what the failures touch (a test holds the two equal).
+
+    A port, direction or switch that passes nothing cuts a path both ways for the partitions, as the failure of
+    its adapter or switch would: the partitions are those of that failure. On a subnet no such failure touches,
+    every adapter with carrier hears its peers both ways and reaches its targets, so it is working; the others
+    are judged as `judge` does, from counts of who sends and receives (a node hears a peer on a subnet when it
+    receives and the peer sends; one adapter per node on a subnet), partition by partition."""
+    cut = {key for keys in (down.ports, down.deaf, down.mute) for key in keys}
+    cut.update(adapter.key for adapter in spec.adapters if adapter.switch in down.hung)
+    twin = Down(failed=down.failed, nodes=down.nodes, adapters=down.adapters | frozenset(cut),
+                switches=down.switches, links=down.links, linkends=down.linkends)
+    carried = assess(spec, twin)
+    seen = carried.view
+    targets = subnet_targets(spec)
+    states: Dict[Tuple[str, str], str] = {}
+    for adapter in spec.adapters:
+        if adapter.node not in down.nodes:
+            states[adapter.key] = WORKING if down.usable(adapter) else FAILED
+    for medium in media(spec):
+        if medium.kind != "subnet" or not any(end.key in cut for end in medium.ends):
+            continue
+        sides: Dict[Optional[Partition], List[AdapterSpec]] = {}
+        for end in medium.ends:
+            if end.key in states and down.usable(end.adapter):  # type: ignore[arg-type]
+                sides.setdefault(seen.partition_of(end.node), []).append(end.adapter)  # type: ignore[arg-type]
+        for up in sides.values():
+            tx = [down.sends(adapter) for adapter in up]
+            rx = [down.receives(adapter) for adapter in up]
+            duplex = [send and hear for send, hear in zip(tx, rx)]
+            reach = duplex if medium.index in targets else [False] * len(up)
+            sending, hearing, both, reaching = sum(tx), sum(rx), sum(duplex), sum(reach)
+            for number, adapter in enumerate(up):
+                hears_peer = rx[number] and sending - tx[number] > 0
+                mutual = duplex[number] and both > 1
+                if medium.index in targets and not reach[number] and (reaching > 0 or not mutual):
+                    state = FAILED
+                elif len(up) >= 3 and both - duplex[number] >= 2 \
+                        and (not (tx[number] and hearing - rx[number] > 0) or not hears_peer):
+                    state = FAILED
+                elif hears_peer or reach[number] or len(up) == 1:
+                    state = WORKING
+                else:
+                    state = DOUBT
+                states[adapter.key] = state
+    return status_from(spec, seen, down, states)
+
+
 def status_from(spec: ClusterSpec, seen: View, down: Down, states: Mapping[Tuple[str, str], str],
                 refused: FrozenSet[Tuple[str, str]] = frozenset()) -> Status:
     """A `Status` from a view and the states of the live nodes' adapters (`view_of`), and the groups nodes
@@ -418,9 +466,7 @@ def assess(spec: ClusterSpec, failed: StatusLike = ()) -> Status:
         if cached is not None:
             return cached
     if down.inferred:
-        # What the nodes observe must be worked out: the carriers alone no longer say it.
-        seen, states = view_of(spec, observe_failures(spec, down))
-        return status_from(spec, seen, down, states)
+        return _assess_inferred(spec, down)
     layout = _layout(spec)
     index = spec.node_index
     touched: Dict[int, set] = {}  # medium -> nodes (up) with an end there that a failure may have broken

@@ -61,6 +61,8 @@ class Family:
     placement: bool  # the check needs the placement after failures
     subjects: list[Subject] = field(default_factory=list)
     inferred: bool = False  # only faults that keep the carrier up break it: the runtime is asked, not z3
+    # The keys of the subjects a scenario can concern, where nodes degraded or moved do not say it (see Search).
+    concerned: Callable[[State], list[str]] | None = None
 
     def code(self, size: int) -> str:
         if self.name == "hosting":
@@ -180,7 +182,8 @@ def silent_adapter(topology: Topology) -> Family:
     """HA309: a group stays held on an adapter that passes no traffic, because the nodes cannot tell which side
     failed. Only faults that keep the carrier up do that (every other failure takes the carrier down, and the
     address moves), so the runtime decides it scenario by scenario (`inferred`): no z3 term."""
-    family = Family("silent", ("HA309",), 1, True, inferred=True)
+    family = Family("silent", ("HA309",), 1, True, inferred=True,
+                    concerned=lambda state: [f"silent:{group}" for group in state.stranded_groups])
     spec = topology.spec
     for group in topology.groups.values():
         if not group.needs:
@@ -209,8 +212,6 @@ def silent_adapter(topology: Topology) -> Family:
                                  "the cluster): an adapter that reaches none while a peer does is failed, and the "
                                  "group moves")]
 
-        # Any scenario may concern it: the node holding the address may judge every adapter working (nothing
-        # degraded, nothing moved) while one passes no frames.
         family.subjects.append(Subject(f"silent:{group.name}", f"group {group.name}", lambda: False,
                                        lambda state, stranded=stranded: bool(stranded(state)), report,
                                        (group.name,)))

@@ -87,6 +87,13 @@ class Scenario:
         """(node, label, ifname) of the addresses held on an adapter that passes no frames (HA309)."""
         return stranded_addresses(self.spec, self.placement, self.status)
 
+    @cached_property
+    def stranded_groups(self) -> tuple[str, ...]:
+        """The groups with an address stranded (`stranded`), once each, file order: the node holding it may judge
+        every adapter working (nothing degraded, nothing moved), so this is how HA309 finds its subjects."""
+        owner = {label: group.name for group in self.spec.groups for label in group.service_ips}
+        return tuple(dict.fromkeys(owner[label] for _, label, _ in self.stranded))
+
     def holding(self, group: GroupInfo) -> tuple[str, ...]:
         """The nodes that held the group when the last event came: they keep it on an adapter in doubt."""
         return self.before_last.nodes(group.name)

@@ -178,6 +178,7 @@ class Search:
         self._states: dict[tuple[frozenset[str], ...], State] = {}
         self._by_node: dict | None = None
         self._always: list[Subject] = []
+        self._by_key: dict | None = None
         self.shard_size = shard_size
         self._shard_cache: dict[str, list[_Shard]] = {}
         self.solver = None  # family mode: built on first use (`_prepare_family`)
@@ -271,7 +272,11 @@ class Search:
         return terms[0]
 
     def _candidates(self, family: Family, state: State) -> list[Subject]:
-        """Active subjects the scenario can concern (see Subject.nodes)."""
+        """Active subjects the scenario can concern (see Subject.nodes; a family that names them itself, by
+        `Family.concerned`, is asked)."""
+        if family.concerned is not None:
+            return [subject for subject in (self._subjects(family).get(key) for key in family.concerned(state))
+                    if subject is not None and self.progress[subject.key].active]
         if self._by_node is None:
             self._by_node = {}
             for subject in family.subjects:
@@ -287,6 +292,11 @@ class Search:
                 seen.add(subject.key)
                 result.append(subject)
         return result
+
+    def _subjects(self, family: Family) -> dict[str, Subject]:
+        if self._by_key is None:
+            self._by_key = {subject.key: subject for subject in family.subjects}
+        return self._by_key
 
     def _block(self, progress: _Progress, scenario: frozenset[str]) -> None:
         b, f = self.encoding.b, self.encoding.f

@@ -41,8 +41,8 @@ class Cluster(Engines):
         self.seen: list[tuple[float, dict]] = []  # (monotonic s, label -> nodes)
         self.places: list[tuple[float, dict]] = []  # (monotonic s, label -> [(node, ifname)]), every node
         # After a heal of a split brain (`quorum = none`, each side held the group) the two holders can only meet,
-        # agree on a view and let one of them release: with this set, a double holder after a heal is no violation
-        # until the first time every address has one holder at most (the test bounds how long that may take).
+        # agree on a view and let one of them release: with this set, a double holder within two detection times
+        # and 5 s of a heal is no violation (the bound the heal test puts on one holder again).
         self.split_brain_heals = False
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, daemon=True)
@@ -60,10 +60,11 @@ class Cluster(Engines):
 
     def _watch(self) -> None:
         watching = Lab.load(self.lab.state_file)  # a Lab of its own: the test's fails and heals run beside it
-        failed, healed_at, resolving = (), -1e9, False
+        failed, healed_at = (), -1e9
         # After a heal the two sides hear each other again only with their next beats: a double holder
         # within two intervals and a tick of a heal is that, not a fault.
         grace = 3 * self.spec.heartbeat.interval_ms / 1000 + 0.3
+        settle = 2 * self.spec.heartbeat.interval_ms * self.spec.heartbeat.miss_limit / 1000 + 5
         while not self._stop.is_set():
             found = address_holders(watching, self.services)
             holders = {label: [node for node, _ in places] for label, places in found.items()}
@@ -71,12 +72,9 @@ class Cluster(Engines):
             self.seen.append((now, holders))
             self.places.append((now, found))
             if set(watching.failed) < set(failed):
-                healed_at, resolving = now, self.split_brain_heals
+                healed_at = now
             failed = watching.failed
-            if resolving and all(len([node for node in nodes if self.running(node)]) <= 1
-                                 for nodes in holders.values()):
-                resolving = False
-            if now - healed_at < grace or resolving:
+            if now - healed_at < (settle if self.split_brain_heals else grace):
                 time.sleep(0.05)
                 continue
             status = assess(self.spec, failed)

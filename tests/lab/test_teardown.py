@@ -138,10 +138,10 @@ def test_a_build_killed_halfway_is_torn_down_from_its_state_file(tmp_path):
     assert state["phase"] == "building"
     prefix = state["plan"]["prefix"]
     assert set(state["namespaces"]) == {f"{prefix}-sw", f"{prefix}-n-alpha", f"{prefix}-n-bravo",
-                                        f"{prefix}-c-net_ether_01"}
+                                        f"{prefix}-c-net_ether_01", f"{prefix}-t-net_ether_01"}
     assert set(state["namespaces"]) <= namespaces()
     report = down(state_file)
-    assert len(report["namespaces"]) == 4
+    assert len(report["namespaces"]) == 5
     assert_nothing_left(prefix, links, tmp_path, [])
 
 
@@ -184,7 +184,7 @@ def test_up_fail_and_down_in_three_processes_with_the_state_file_alone(tmp_path)
         assert not lab.ping(lab.netns("alpha"), "10.10.1.12", "en0", wait=0.3)
     finally:
         report = json.loads(python(DOWN, up["state"]))
-    assert report["prefix"] == up["prefix"] and report["processes"] == up["pids"] and len(report["namespaces"]) == 4
+    assert report["prefix"] == up["prefix"] and report["processes"] == up["pids"] and len(report["namespaces"]) == 5
     assert_nothing_left(up["prefix"], links, tmp_path, up["pids"])
     assert json.loads(python(DOWN, up["state"]))["namespaces"] == []
 

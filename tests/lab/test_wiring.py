@@ -154,7 +154,7 @@ def test_ping_targets_get_a_namespace_on_the_core_with_their_subnets_prefix(monk
 
 
 def test_an_ipv6_ping_target_and_a_network_without_targets(monkeypatch):
-    give_ping_targets(monkeypatch, {"net_front6": ("fd12:3456:789a:0020:0::1",)})
+    give_ping_targets(monkeypatch, {"net_front6": ("fd12:3456:789a:0020:0::1",), "net_ether_01": ()})
     plan = plan_of(IPV6)
     [target] = plan.targets
     assert target.addresses == ("fd12:3456:789a:20::1/64",) and target.ips == ("fd12:3456:789a:20::1",)

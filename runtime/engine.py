@@ -251,10 +251,10 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
                             f"{', '.join(state.routed_around)} trusted again")
                 state = replace(state, routed_around=failed)
             if state.heal_announcements:
-                kept = [label for label, _, _ in addresses
-                        if _owner(spec, label) not in leaving and me in plan.nodes(_owner(spec, label) or "")]
+                owners = {label: _owner(spec, label) or "" for label, _, _ in addresses}
+                kept = [label for label, owner in owners.items() if owner not in leaving and me in plan.nodes(owner)]
                 elsewhere = [node for node, report in members.items() if node != me
-                             and any(_owner(spec, label) in report.holds for label in kept)]
+                             and any(owners[label] in report.holds for label in kept)]
                 if not kept:
                     state = replace(state, heal_announcements=0)
                 elif elsewhere:

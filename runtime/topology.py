@@ -316,19 +316,30 @@ def judge(spec: ClusterSpec, sights: Mapping[str, Any], members: Iterable[str],
                     and end.adapter.ifname in sights[end.node].reach}  # type: ignore[union-attr]
         for end in up:
             others = [other for other in up if other.node != end.node and counts(other.node)]
-            hears_peer = any(hears(end, other) for other in up if other.node != end.node)
-            if medium.index in targets and end.key not in reaching and sights[end.node].settled \
-                    and (any(other.key in reaching for other in others)
-                         or not any(hears(end, other) and hears(other, end) for other in up if other.node != end.node)):
-                states[end.key] = FAILED
-            elif len(up) >= 3 and counts(end.node) and _medium_works_without(end, others, hears) \
-                    and (not any(hears(other, end) for other in others) or not hears_peer):
-                states[end.key] = FAILED
-            elif hears_peer or end.key in reaching or not others:
-                states[end.key] = WORKING
-            else:
-                states[end.key] = DOUBT
+            peers = [other for other in up if other.node != end.node]
+            states[end.key] = _adapter_state(
+                targeted=medium.index in targets, reaches=end.key in reaching, settled=sights[end.node].settled,
+                others_reach=any(other.key in reaching for other in others),
+                hears_peer=any(hears(end, other) for other in peers),
+                mutual=any(hears(end, other) and hears(other, end) for other in peers),
+                heard=any(hears(other, end) for other in others), carriers=len(up), veteran=counts(end.node),
+                medium_works=_medium_works_without(end, others, hears), alone=not others)
     return states
+
+
+def _adapter_state(targeted: bool, reaches: bool, settled: bool, others_reach: bool, hears_peer: bool, mutual: bool,
+                   heard: bool, carriers: int, veteran: bool, medium_works: bool, alone: bool) -> str:
+    """The state of an adapter with carrier (see `judge`), from what its partition observes of it: its subnet has
+    targets and it reaches one, its node is settled, another adapter that counts reaches one; it hears a peer, it
+    and a peer hear each other, a peer that counts hears it; how many adapters of the subnet have carrier; its node
+    is a veteran; two other adapters hear each other both ways; no peer counts. `judge` and `assess` both ask it."""
+    if targeted and not reaches and settled and (others_reach or not mutual):
+        return FAILED
+    if carriers >= 3 and veteran and medium_works and (not heard or not hears_peer):
+        return FAILED
+    if hears_peer or reaches or alone:
+        return WORKING
+    return DOUBT
 
 
 def _media_of(spec: ClusterSpec, members: FrozenSet[str]) -> List[Medium]:
@@ -375,18 +386,11 @@ def _assess_inferred(spec: ClusterSpec, down: Down) -> Status:
             reach = duplex if medium.index in targets else [False] * len(up)
             sending, hearing, both, reaching = sum(tx), sum(rx), sum(duplex), sum(reach)
             for number, adapter in enumerate(up):
-                hears_peer = rx[number] and sending - tx[number] > 0
-                mutual = duplex[number] and both > 1
-                if medium.index in targets and not reach[number] and (reaching > 0 or not mutual):
-                    state = FAILED
-                elif len(up) >= 3 and both - duplex[number] >= 2 \
-                        and (not (tx[number] and hearing - rx[number] > 0) or not hears_peer):
-                    state = FAILED
-                elif hears_peer or reach[number] or len(up) == 1:
-                    state = WORKING
-                else:
-                    state = DOUBT
-                states[adapter.key] = state
+                states[adapter.key] = _adapter_state(
+                    targeted=medium.index in targets, reaches=reach[number], settled=True,
+                    others_reach=reaching - reach[number] > 0, hears_peer=rx[number] and sending - tx[number] > 0,
+                    mutual=duplex[number] and both > 1, heard=tx[number] and hearing - rx[number] > 0,
+                    carriers=len(up), veteran=True, medium_works=both - duplex[number] >= 2, alone=len(up) == 1)
     return status_from(spec, seen, down, states)
 
 

@@ -111,10 +111,10 @@ sys.path.insert(0, sys.argv[3])
 from smt_bench import generate
 from halang.diagnostics import SourceText
 from halang.verify import load
-from runtime.failures import all_components
-from runtime.placement import place
-from runtime.snapshot import load_snapshot
-from runtime.topology import assess, hosts
+from runtime.core.failures import all_components
+from runtime.core.placement import place
+from runtime.core.snapshot import load_snapshot
+from runtime.core.topology import assess, hosts
 
 nodes, faults = int(sys.argv[1]), int(sys.argv[2])
 cluster, _, _ = load(SourceText(generate(nodes), "bench.ha"))

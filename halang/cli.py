@@ -273,7 +273,7 @@ def cmd_simulate(args) -> int:
         split_components,
     )
     from halang.verify import verify_source
-    from runtime.snapshot import SnapshotError
+    from runtime.core.snapshot import SnapshotError
 
     if args.batch and (args.steps or args.format == "text"):
         raise Trouble("--batch reads the steps from its file and writes JSON lines: "

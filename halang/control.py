@@ -1,5 +1,5 @@
 """The operator's commands: `halang status`, `move`, `online`, `offline`, `stop`, through the control socket of
-the daemon on this node (runtime/control.py), and `start` through the deploy transport.
+the daemon on this node (runtime/node/control.py), and `start` through the deploy transport.
 
 The daemon decides; these only ask and show. `move`, `online`, `offline` and
 `stop` wait, as clRGmove does, until the cluster has done what was asked (or
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-from runtime.control import SOCKET, short_path
+from runtime.node.control import SOCKET, short_path
 
 DEFAULT_STATE_DIR = "/var/lib/halang"
 EXIT_DONE, EXIT_REFUSED, EXIT_TROUBLE = 0, 1, 2
@@ -43,7 +43,7 @@ def find_socket(state_dir: Optional[str]) -> Path:
 
 
 def ask(path: Path, message: dict, timeout: float) -> dict:
-    """One request, one answer (runtime/control.py)."""
+    """One request, one answer (runtime/node/control.py)."""
     data = exchange(path, json.dumps(message).encode("utf-8") + b"\n", timeout)
     try:
         answer = json.loads(data.decode("utf-8"))

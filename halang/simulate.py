@@ -9,7 +9,7 @@ runtime raises, the fallbacks the step starts and what they do once their
 addresses each node holds, and what the verifier would find in that state
 (overload, service addresses outnumbering adapters, broken dependencies).
 
-Each step is one `runtime.placement.transition` from the previous step's
+Each step is one `runtime.core.placement.transition` from the previous step's
 placement and failures, exactly as the runtime goes event by event; then the
 step lets its fallback delays elapse: each pending fallback is carried out
 when its delay is over if `fallback_moves` still lists it, so the placement
@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from runtime.failures import Component, ComponentError, expand, parse_component
-from runtime.placement import (
+from runtime.core.failures import Component, ComponentError, expand, parse_component
+from runtime.core.placement import (
     Event,
     Move,
     Placement,
@@ -53,8 +53,8 @@ from runtime.placement import (
     stranded_addresses,
     transition,
 )
-from runtime.snapshot import ClusterSpec
-from runtime.topology import WORKING, Status, assess, why_not
+from runtime.core.snapshot import ClusterSpec
+from runtime.core.topology import WORKING, Status, assess, why_not
 
 VERBS = ("fail", "recover")
 
@@ -310,7 +310,7 @@ def _findings(cluster: ClusterSpec, placement: Placement, status: Status) -> tup
     for node, label, ifname in stranded_addresses(cluster, placement, status):
         found.append(Finding("HA309", f"{label} stays on {node}/{ifname}, which passes no frames: the nodes cannot "
                                       "tell which end failed (ping targets on its subnet let them)"))
-    # The step's own fallbacks are carried out by now: what is left was never started (runtime.placement, rule 3).
+    # The step's own fallbacks are carried out by now: what is left was never started (runtime.core.placement, rule 3).
     for move in fallback_moves(cluster, placement, status):
         found.append(Finding("", f"{move.group} stays on {move.source} though {move.target} is earlier in its list: "
                                  f"it falls back only when an earlier node comes back"))

@@ -9,8 +9,8 @@ is the one placement function the verifier, the simulator and the daemon
 share.
 """
 
-from runtime.failures import Component, ComponentError, Down, all_components, expand, parse_component
-from runtime.placement import (
+from runtime.core.failures import Component, ComponentError, Down, all_components, expand, parse_component
+from runtime.core.placement import (
     Event,
     Holding,
     Move,
@@ -30,8 +30,8 @@ from runtime.placement import (
     service_address_load,
     startup_placement,
 )
-from runtime.snapshot import ClusterSpec, SnapshotError, load_snapshot
-from runtime.topology import Status, assess, can_host, hosts, partitions, quorum_partitions
+from runtime.core.snapshot import ClusterSpec, SnapshotError, load_snapshot
+from runtime.core.topology import Status, assess, can_host, hosts, partitions, quorum_partitions
 
 __all__ = [
     "ClusterSpec", "Component", "ComponentError", "Down", "Event", "Holding", "Move", "Placement", "PlacementError",

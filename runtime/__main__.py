@@ -4,7 +4,7 @@
     python3 BUNDLE.pyz verify                        every member against the manifest
     python3 BUNDLE.pyz run --node NAME [--state-dir DIR] [--key-file PATH] [--device LINK=PATH]...
                            [--resource-drivers real|recorded]
-                                                     the node daemon (runtime/daemon.py)
+                                                     the node daemon (runtime/node/daemon.py)
     python3 BUNDLE.pyz preflight --node NAME [--root DIR] [--sysfs DIR]
                                                      what the node has of what it needs, as JSON
     python3 CURRENT.pyz --bundle STAGED accept --signature HEX [--root DIR]
@@ -27,7 +27,7 @@ import os
 import sys
 from typing import Any, Dict, List, Optional
 
-from runtime.bundle import Bundle, BundleError, NoSuchNode, open_bundle, this_archive
+from runtime.node.bundle import Bundle, BundleError, NoSuchNode, open_bundle, this_archive
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 
@@ -89,7 +89,7 @@ def dispatch(argv: Optional[List[str]]) -> int:
                   % (bundle.path, len(bundle.members), bundle.cluster, bundle.content_hash))
             return EXIT_OK
         if args.command == "preflight":
-            from runtime.preflight import probe
+            from runtime.node.preflight import probe
 
             bundle.plan(args.node)
             print(json.dumps(probe(bundle.snapshot(), args.node, args.root, args.sysfs), sort_keys=True))
@@ -120,8 +120,8 @@ def info(bundle: Bundle, node: Optional[str], as_json: bool) -> int:
 
 def accept(staged: Bundle, claimed: str, root: str) -> int:
     """The node's own check of a staged bundle: signed with the key file the bundle it runs now names."""
-    from runtime.preflight import under
-    from runtime.signing import signed_by
+    from runtime.node.preflight import under
+    from runtime.core.signing import signed_by
 
     running = this_archive()
     if running is None:
@@ -146,11 +146,11 @@ def accept(staged: Bundle, claimed: str, root: str) -> int:
 
 def run(bundle: Bundle, node: str, state_dir: str, key_file: Optional[str], devices: List[str],
         resource_drivers: str = "real") -> int:
-    from runtime.actuator import AddressActuator
-    from runtime.daemon import Daemon, DaemonError
-    from runtime.drivers import GroupDriver, Prober, RecordingGroupDriver
-    from runtime.snapshot import SnapshotError, load_snapshot
-    from runtime.worker import EventScripts
+    from runtime.node.actuator import AddressActuator
+    from runtime.node.daemon import Daemon, DaemonError
+    from runtime.node.drivers import GroupDriver, Prober, RecordingGroupDriver
+    from runtime.core.snapshot import SnapshotError, load_snapshot
+    from runtime.node.worker import EventScripts
 
     bundle.plan(node)  # an unknown node is a usage error, said before anything else
     overrides = {}

@@ -11,7 +11,7 @@ from halang.model.cluster import Adapter, Cluster, Group, Network, Node, Service
 from halang.model.spec import cluster_spec
 from halang.diagnostics import Span
 from halang.syntax.ast import Block, ListValue, Scalar
-from runtime.snapshot import ClusterSpec, SnapshotError
+from runtime.core.snapshot import ClusterSpec, SnapshotError
 
 
 @dataclass

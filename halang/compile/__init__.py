@@ -8,7 +8,7 @@
 
 The bundle `CLUSTER-SHORTHASH.pyz` is a zip application `python3` runs with
 nothing else installed; its layout, manifest and plans are in docs/bundle.md.
-The reading side lives in `runtime/bundle.py` so the node applies the very
+The reading side lives in `runtime/node/bundle.py` so the node applies the very
 same checks; `Bundle` and `BundleError` are that module's.
 """
 
@@ -26,7 +26,7 @@ from halang.compile.render import render_files
 from halang.diagnostics import SourceText
 from halang.model.cluster import Cluster
 from halang.verify import FileReport, verify_source
-from runtime.bundle import PLANS_DIR, SNAPSHOT, Bundle, BundleError, NoSuchNode, open_bundle
+from runtime.node.bundle import PLANS_DIR, SNAPSHOT, Bundle, BundleError, NoSuchNode, open_bundle
 
 __all__ = ["Bundle", "BundleError", "CompileError", "CompileRefused", "CompileResult", "NoSuchNode",
            "bundle_members", "compile_cluster", "compile_source", "read_bundle"]

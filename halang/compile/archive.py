@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from runtime.bundle import BUNDLE_FORMAT, MANIFEST, SNAPSHOT, content_hash, sha256_hex, valid_member_name
+from runtime.node.bundle import BUNDLE_FORMAT, MANIFEST, SNAPSHOT, content_hash, sha256_hex, valid_member_name
 
 SHEBANG = b"#!/usr/bin/env python3\n"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)

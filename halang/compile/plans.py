@@ -15,7 +15,7 @@ node out (written into the bundle as `plans/NODE.json`). A plan holds:
   (its place among the link's nodes in the file's node order, the order the
   runtime's snapshot reader uses). Each path has an `id` both ends compute
   alike (endpoints sorted), so their detectors name it the same way. The
-  paths are the runtime's own (`runtime.paths.heartbeat_paths`), the ones
+  paths are the runtime's own (`runtime.core.paths.heartbeat_paths`), the ones
   the verifier reasons about;
 - `groups`: the groups whose node list names it, in file order, with its
   1-based priority position, whether it is the home node, and for each
@@ -33,8 +33,8 @@ from collections import defaultdict
 
 from halang.model.cluster import Adapter, Cluster
 from halang.model.spec import cluster_spec
-from runtime.paths import heartbeat_paths
-from runtime.snapshot import ClusterSpec
+from runtime.core.paths import heartbeat_paths
+from runtime.core.snapshot import ClusterSpec
 
 PLAN_FORMAT = 1
 
@@ -98,7 +98,7 @@ def plan_nodes(cluster: Cluster, spec: ClusterSpec | None = None) -> dict[str, d
 
 
 def _paths(spec: ClusterSpec, name: str) -> list[dict]:
-    """The node's heartbeat paths, as the runtime lists them (`runtime.paths.heartbeat_paths`)."""
+    """The node's heartbeat paths, as the runtime lists them (`runtime.core.paths.heartbeat_paths`)."""
     port = spec.heartbeat.port
     found = []
     for path in heartbeat_paths(spec, name):

@@ -20,7 +20,7 @@ from halang.diagnostics import SourceError, read_source
 from halang.diff.changes import DiffError, diff_clusters
 from halang.diff.render import render_json, render_text
 from halang.outcome import EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, Outcome, trouble
-from runtime.signing import signature
+from runtime.core.signing import signature
 
 
 @dataclass

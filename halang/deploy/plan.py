@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from halang.diagnostics import Diagnostic, Related, Span, error, warning
 from halang.model.cluster import Cluster
-from runtime.preflight import program
+from runtime.node.preflight import program
 
 
 @dataclass(frozen=True)

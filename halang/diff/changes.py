@@ -17,7 +17,7 @@ Each change has one impact (docs/diff.md explains them):
   of a service label it holds, or the IP address takeover (`ipat`) of a
   network it holds an address on;
 - `move GROUP from A to B`: the group's startup placement (LANGUAGE.md,
-  "Placement", computed by runtime.placement for both sides) differs; a
+  "Placement", computed by runtime.core.placement for both sides) differs; a
   group added or removed moves from or to `offline`;
 - `cluster restart`: every node must restart together, because the nodes of
   the old and the new cluster could not hear each other: the heartbeat port,
@@ -131,9 +131,9 @@ def as_snapshot(side: Any) -> dict:
 
 
 def startup_placement(snapshot: dict) -> dict[str, tuple[str, ...]]:
-    """Group name -> the nodes it starts on with nothing failed (() = offline), by runtime.placement."""
-    from runtime.placement import startup_placement as place_at_startup
-    from runtime.snapshot import SnapshotError, load_snapshot
+    """Group name -> the nodes it starts on with nothing failed (() = offline), by runtime.core.placement."""
+    from runtime.core.placement import startup_placement as place_at_startup
+    from runtime.core.snapshot import SnapshotError, load_snapshot
 
     try:
         spec = load_snapshot(snapshot)

@@ -14,7 +14,7 @@
 With failed components (`node:alpha`, `adapter:alpha/en0`, `switch:sw1`,
 `link:hb`, `linkend:alpha/hb`, `domain:rack_a`), what is down is grey and
 dashed, a node up but in a partition without quorum is marked so, and every
-group is drawn where `runtime.placement.place` sends it from the startup
+group is drawn where `runtime.core.placement.place` sends it from the startup
 placement; a group that moved says where from.
 
 Pure: a snapshot in, DOT text out (running `dot` is `render_image`'s job).
@@ -53,10 +53,10 @@ def _size(count: int) -> str:
 
 class _Drawing:
     def __init__(self, snapshot: dict, failed: list[str]):
-        from runtime.failures import ComponentError, expand
-        from runtime.placement import place, startup_placement
-        from runtime.snapshot import SnapshotError, load_snapshot
-        from runtime.topology import assess
+        from runtime.core.failures import ComponentError, expand
+        from runtime.core.placement import place, startup_placement
+        from runtime.core.snapshot import SnapshotError, load_snapshot
+        from runtime.core.topology import assess
 
         self.snapshot = snapshot
         try:

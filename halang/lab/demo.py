@@ -26,7 +26,7 @@ from pathlib import Path
 from halang.lab.engines import service_addresses
 from halang.lab.live import LiveLab
 from halang.lab.plan import LabError
-from runtime.placement import place, startup_placement
+from runtime.core.placement import place, startup_placement
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two_node_replace.ha"
 FAILED = "alpha"

@@ -1,7 +1,7 @@
 """What a set of failed components cuts in the lab: pure, from the runtime's own failure model.
 
 `wiring(plan, spec, failed)` expands the component names exactly as `halang
-simulate` does (`runtime.failures.expand`: a domain is its nodes, a node
+simulate` does (`runtime.core.failures.expand`: a domain is its nodes, a node
 takes its adapters and its disk connections down) and says what must be cut.
 A port is the switch end of an adapter's veth, in the switch namespace:
 
@@ -30,8 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 from halang.lab.plan import LabError, LabPlan
-from runtime.failures import ComponentError, Down, expand, parse_component
-from runtime.snapshot import ClusterSpec
+from runtime.core.failures import ComponentError, Down, expand, parse_component
+from runtime.core.snapshot import ClusterSpec
 
 
 @dataclass(frozen=True)

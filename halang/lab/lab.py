@@ -38,7 +38,7 @@ from halang.lab import DEFAULT_BASE
 from halang.lab.faults import Wiring, canonical, wiring
 from halang.lab.plan import LabError, LabPlan, plan_lab, valid_prefix
 from halang.lab.system import System, end_process, same_process, signal_process, start_time
-from runtime.failures import FORMS
+from runtime.core.failures import FORMS
 
 STATE_FORMAT = 1
 RELAY = Path(__file__).with_name("relay.py")

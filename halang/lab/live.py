@@ -49,7 +49,7 @@ from halang.lab.faults import canonical
 from halang.lab.lab import Lab, flapping
 from halang.lab.plan import LabError
 from halang.lab.system import System, same_process, signal_process, start_time
-from runtime.failures import all_components, expand
+from runtime.core.failures import all_components, expand
 
 POINTER, LOCK, DAEMONS = "current", "current.lock", "daemons.json"
 STOP_GRACE = 10.0  # seconds a daemon has after SIGTERM to release what it holds, as Engines.stop gives it

@@ -25,7 +25,7 @@ Naming (the prefix is `hl` and 6 random hex digits, e.g. `hl3fa2c1`):
 | its end | the ping-target namespace | `eth0` |
 | the lab's files | `BASE/PREFIX/` | `lab.json`, `disk-LINK`, `disk-LINK-NODE`, `tty-LINK-NODE`, ... |
 
-Switches: one bridge per switch name (cluster-wide, as `runtime.failures`
+Switches: one bridge per switch name (cluster-wide, as `runtime.core.failures`
 says), each uplinked to one core bridge, because "the switches of one
 network are taken to be interconnected" (LANGUAGE.md). One core for all
 networks keeps the bridges a tree (a core per network would make a loop
@@ -60,7 +60,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runtime.snapshot import ClusterSpec, SnapshotError, load_snapshot
+from runtime.core.snapshot import ClusterSpec, SnapshotError, load_snapshot
 
 FORMAT = 1
 IFNAMSIZ = 15  # Linux's interface-name limit (IFNAMSIZ - 1)

@@ -214,7 +214,7 @@ class Cluster(Model):
         return _canonical(self.model_dump(mode="json"))
 
     def snapshot(self) -> dict:
-        """What the runtime reads (runtime/snapshot.py, format 1): the JSON without what only `verify` uses."""
+        """What the runtime reads (runtime/core/snapshot.py, format 1): the JSON without what only `verify` uses."""
         return self.model_dump(mode="json", exclude=_VERIFY_ONLY)
 
     def snapshot_json(self) -> str:

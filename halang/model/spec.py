@@ -1,7 +1,7 @@
 """The runtime's `ClusterSpec`, built straight from the resolved model.
 
 The decision core (`runtime/`) works on a `ClusterSpec`. The nodes read
-theirs from the bundle's `snapshot.json` (`runtime.snapshot.load_snapshot`);
+theirs from the bundle's `snapshot.json` (`runtime.core.snapshot.load_snapshot`);
 on the workstation the verifier, `simulate` and the compiler build the same
 value from the model here, without writing and parsing JSON, which costs
 seconds on a 5,000-node file. A test holds both ways equal on every example
@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from halang.model.cluster import Cluster
-from runtime.snapshot import (
+from runtime.core.snapshot import (
     AcceptSpec,
     AdapterSpec,
     ApplicationSpec,
@@ -47,7 +47,7 @@ def _subnet(version: int, value: int, prefix: int | None) -> tuple[int, int, int
 
 
 def cluster_spec(cluster: Cluster) -> ClusterSpec:
-    """The cluster as the runtime sees it; `runtime.snapshot.SnapshotError` if the model does not resolve."""
+    """The cluster as the runtime sees it; `runtime.core.snapshot.SnapshotError` if the model does not resolve."""
     beat = cluster.heartbeat
     heartbeat = HeartbeatSpec(interval_ms=beat.interval_ms, miss_limit=beat.miss_limit, port=beat.port,
                               key_file=beat.key_file, quorum=beat.quorum, tie_breaker=beat.tie_breaker)

@@ -30,7 +30,7 @@ Failures and hearing
 - Partitions are over live nodes only; a live node that hears nobody is a
   partition of one. Quorum counts every node of the file.
 
-Placement (the same function as runtime/placement.py must compute)
+Placement (the same function as runtime/core/placement.py must compute)
 - Startup: with nothing failed, as LANGUAGE.md says; capacity and
   dependencies play no part anywhere in placement.
 - After failures: first every group whose startup node can still host it

@@ -1,7 +1,7 @@
 """`analyse(cluster, faults)`: the failure analysis, from the resolved model to findings.
 
 Pipeline: static structure (`topology.py`) -> the startup placement, by the
-runtime (`runtime.placement.startup_placement`) -> HA604 (no solver) -> the
+runtime (`runtime.core.placement.startup_placement`) -> HA604 (no solver) -> the
 properties (`properties.py`), searched level by level for minimal scenarios
 (`search.py`), every scenario decided by the runtime (`scenario.py`):
 
@@ -47,8 +47,8 @@ from halang.smt.scenario import Scenario, detection_orders
 from halang.smt.search import Search
 from halang.smt.timing import takeover_findings
 from halang.smt.topology import Topology
-from runtime.placement import Placement, startup_placement
-from runtime.snapshot import ClusterSpec
+from runtime.core.placement import Placement, startup_placement
+from runtime.core.snapshot import ClusterSpec
 
 DEFAULT_BUDGET_MS = 120_000
 CODE_ORDER = ("HA213", "HA301", "HA302", "HA306", "HA309", "HA406", "HA502", "HA604")

@@ -194,7 +194,7 @@ class Encoding:
         The runtime's `transition` from the concrete start placement, term for term. With `ordered`
         (see `ordered_groups`), the groups whose place depends on the order of the events are placed
         event by event (`_events`); every other group is placed as if all failures came at once, which
-        is where any order of events puts it (runtime/placement.py).
+        is where any order of events puts it (runtime/core/placement.py).
         """
         on = self._at_once(self.host)
         if self.ordered_groups:
@@ -281,7 +281,7 @@ class Encoding:
     @cached_property
     def ordered_groups(self) -> frozenset[str]:
         """Groups whose place after a scenario depends on the order in which its failures are detected:
-        with `ordered` and K >= 2, the `least_loaded` groups online at the start (runtime/placement.py)."""
+        with `ordered` and K >= 2, the `least_loaded` groups online at the start (runtime/core/placement.py)."""
         if not self.ordered or self.faults < 2:
             return frozenset()
         return frozenset(group.name for group in self.topology.groups.values()

@@ -25,9 +25,9 @@ from halang.smt.encode import Encoding
 from halang.smt.result import Finding
 from halang.smt.scenario import Scenario as State
 from halang.smt.topology import GroupInfo, Topology, describe_component, describe_scenario
-from runtime.paths import paths_by_id
-from runtime.topology import DOUBT, observe_failures
-from runtime.placement import Violation, address_overloads, dependency_violations, overloaded_nodes, placed_services
+from runtime.core.paths import paths_by_id
+from runtime.core.topology import DOUBT, observe_failures
+from runtime.core.placement import Violation, address_overloads, dependency_violations, overloaded_nodes, placed_services
 
 
 def names(items, limit: int = 6) -> str:
@@ -142,7 +142,7 @@ def when(state: State) -> str:
 
 
 def _why_no_host(state: State, group: GroupInfo) -> str:
-    """Why no node of the group's list can host it, in the runtime's words (`runtime.topology.why_not`)."""
+    """Why no node of the group's list can host it, in the runtime's words (`runtime.core.topology.why_not`)."""
     reasons: dict[tuple[str, str], list[str]] = {}
     total = state.topology.node_count
     for node in group.nodes:

@@ -32,9 +32,9 @@ from collections import deque
 from dataclasses import dataclass
 from itertools import combinations
 
-from runtime.failures import all_components
-from runtime.placement import Placement, apply_moves, fallback_moves, transition
-from runtime.snapshot import ClusterSpec
+from runtime.core.failures import all_components
+from runtime.core.placement import Placement, apply_moves, fallback_moves, transition
+from runtime.core.snapshot import ClusterSpec
 
 Event = tuple[str, tuple[str, ...]]  # ("fail" | "recover", components) or ("delay", groups)
 

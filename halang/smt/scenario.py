@@ -10,7 +10,7 @@ finding is by construction what the nodes would do.
 
 A scenario is a sequence of *steps*, each a set of components failing at
 once as one event; the usual scenario is one step (everything at once). With
-`least_loaded` groups the order matters (runtime/placement.py), and the
+`least_loaded` groups the order matters (runtime/core/placement.py), and the
 search looks at every order; `failed` is the union of the steps either way.
 """
 
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from runtime.placement import Placement, stranded_addresses
-from runtime.snapshot import ClusterSpec
-from runtime.topology import Status, hosts, why_not
+from runtime.core.placement import Placement, stranded_addresses
+from runtime.core.snapshot import ClusterSpec
+from runtime.core.topology import Status, hosts, why_not
 
 from halang.smt.topology import GroupInfo, Topology
 

@@ -67,7 +67,7 @@ from halang.smt.scenario import Scenario as State
 from halang.smt.properties import Family, Subject
 from halang.smt.result import Finding, Inconclusive, Truncation
 from halang.smt.topology import Topology
-from runtime.placement import Placement
+from runtime.core.placement import Placement
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The failure universe of a cluster and the static structure the z3 encoding works on.
 
 Nothing here decides anything: it reads the runtime's own definitions
-(`runtime.failures.all_components` for what can fail, `runtime.paths.media`
+(`runtime.core.failures.all_components` for what can fail, `runtime.core.paths.media`
 for what nodes hear each other through) and lays them out as the encoding
 needs them: one *bus* per medium, with, for each node on it, the *ways* it
 attaches (the components that must all be up: the adapter and its switch on
@@ -11,7 +11,7 @@ point-to-point line; the node itself always), and per-group facts
 pseudo-Boolean constraints).
 
 Two live nodes are in one partition when a chain of buses joins them: the
-encoding's terms for that are tested against `runtime.topology.assess`.
+encoding's terms for that are tested against `runtime.core.topology.assess`.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from math import gcd, lcm
 
 from halang.model.cluster import Cluster, Group
 from halang.model.spec import cluster_spec
-from runtime.failures import INFERRED_KINDS, all_components
-from runtime.paths import media
-from runtime.snapshot import ClusterSpec
-from runtime.placement import Placement, transition
-from runtime.topology import Status, assess
+from runtime.core.failures import INFERRED_KINDS, all_components
+from runtime.core.paths import media
+from runtime.core.snapshot import ClusterSpec
+from runtime.core.placement import Placement, transition
+from runtime.core.topology import Status, assess
 
 NODE, ADAPTER, SWITCH, LINK, LINKEND, DOMAIN = "node", "adapter", "switch", "link", "linkend", "domain"
 PORT, DEAF, MUTE, HUNG = "port", "deaf", "mute", "hung"
@@ -227,7 +227,7 @@ class Topology:
 
     def step(self, start: Placement, steps: tuple, current: Placement, before: frozenset[str],
              after: frozenset[str]) -> tuple[Placement, tuple[str, ...]]:
-        """`runtime.placement.transition` of the last of `steps` (from `start`, `current` being where the earlier
+        """`runtime.core.placement.transition` of the last of `steps` (from `start`, `current` being where the earlier
         steps put the groups), kept: the orders of one scenario, and scenarios that share failures, share their
         first events."""
         key = (id(start), steps)  # the start placements of one analysis live as long as it
@@ -240,7 +240,7 @@ class Topology:
         return found
 
     def status(self, failed: frozenset[str]) -> Status:
-        """`runtime.topology.assess` of the failure set, kept for the scenarios that ask again."""
+        """`runtime.core.topology.assess` of the failure set, kept for the scenarios that ask again."""
         found = self._statuses.get(failed)
         if found is None:
             if len(self._statuses) >= self.STATUS_CACHE:

@@ -11,7 +11,7 @@ from halang.compile import compile_cluster, read_bundle
 from halang.compile.archive import ZIP_DATE
 from halang.diagnostics import SourceText
 from halang.verify import verify_source
-from runtime.bundle import content_hash
+from runtime.node.bundle import content_hash
 
 from .conftest import EXAMPLES, ROOT, TWO_NODE, compile_file
 
@@ -73,7 +73,7 @@ def test_the_bundle_holds_the_snapshot_plans_scripts_engine_and_pyroute2(two_nod
     names = set(bundle.members)
     assert {"snapshot.json", "plans/alpha.json", "plans/bravo.json", "systemd/halang-node@.service",
             "events/node_down.sh", "events/adapter_down.sh", "README.txt", "__main__.py",
-            "runtime/__init__.py", "runtime/__main__.py", "runtime/bundle.py", "pyroute2/__init__.py",
+            "runtime/__init__.py", "runtime/__main__.py", "runtime/node/bundle.py", "pyroute2/__init__.py",
             } <= names
     shipped_runtime = {name for name in names if name.startswith("runtime/")}
     assert shipped_runtime == {f"runtime/{path.relative_to(ROOT / 'runtime').as_posix()}"

@@ -109,7 +109,7 @@ def test_info_runs_on_python_3_9(two_node_bundle):
     assert imported.returncode == 0, imported.stderr
 
 
-@pytest.mark.parametrize("module", ["runtime/bundle.py", "runtime/__main__.py"])
+@pytest.mark.parametrize("module", ["runtime/node/bundle.py", "runtime/__main__.py"])
 def test_node_side_code_parses_as_python_3_9(module):
     source = (ROOT / module).read_text()
     ast.parse(source, feature_version=(3, 9))

@@ -9,7 +9,7 @@ from pathlib import Path
 from halang.diagnostics import SourceText
 from halang.verify import load
 
-from runtime.preflight import node_scripts, under
+from runtime.node.preflight import node_scripts, under
 
 
 def snapshot_of(path: Path) -> dict:

@@ -14,9 +14,9 @@ import pytest
 from halang.cli import main
 from halang.deploy.plan import PlanError, Target, running, targets
 from halang.deploy.transport import SshTransport, make_transport
-from runtime.daemon import HANDOVER, take_handover
-from runtime.preflight import program
-from runtime.signing import signature, signed_by
+from runtime.node.daemon import HANDOVER, take_handover
+from runtime.node.preflight import program
+from runtime.core.signing import signature, signed_by
 from tests.deploy.nodes import snapshot_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +102,7 @@ def test_transport_names():
 
 
 def test_the_node_agent_and_the_probe_are_python_3_9_and_the_standard_library():
-    for path in (DEPLOY / "node_agent.py", ROOT / "runtime" / "preflight.py", ROOT / "runtime" / "signing.py"):
+    for path in (DEPLOY / "node_agent.py", ROOT / "runtime" / "node" / "preflight.py", ROOT / "runtime" / "core" / "signing.py"):
         tree = ast.parse(path.read_text(), str(path), feature_version=(3, 9))
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):

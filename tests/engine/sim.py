@@ -19,15 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runtime.detector import Detector
-from runtime.engine import Acquire, Addresses, Announce, Done, EngineState, Leave, Observation, Probe, Release, Reply, \
+from runtime.core.detector import Detector
+from runtime.core.engine import Acquire, Addresses, Announce, Done, EngineState, Leave, Observation, Probe, Release, Reply, \
     Restart, RouteAround, decide, own_report
-from runtime.failures import expand
-from runtime.membership import Report, Table
-from runtime.operator import Request
-from runtime.paths import end_works, heartbeat_paths, media
-from runtime.topology import subnet_targets
-from runtime.sets import DisjointSets
+from runtime.core.failures import expand
+from runtime.core.membership import Report, Table
+from runtime.core.operator import Request
+from runtime.core.paths import end_works, heartbeat_paths, media
+from runtime.core.topology import subnet_targets
+from runtime.core.sets import DisjointSets
 
 
 @dataclass

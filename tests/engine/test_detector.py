@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.detector import Detector
+from runtime.core.detector import Detector
 from tests.runtime.helpers import TWO_NODE, spec
 
 TWO = spec(TWO_NODE)  # interval 1s, miss_limit 5: detection 5 s

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.placement import place, startup_placement, transition
-from runtime.topology import assess
+from runtime.core.placement import place, startup_placement, transition
+from runtime.core.topology import assess
 from tests.engine.sim import Sim
 from tests.runtime.helpers import spec
 
@@ -142,7 +142,7 @@ def test_where_the_nodes_put_the_groups_is_what_the_verifier_predicts(path):
     that no side holds a group twice is still checked."""
     import random
 
-    from runtime.failures import all_components
+    from runtime.core.failures import all_components
     from tests.smt.oracle import placements
 
     cluster = spec(path.read_text())

@@ -1,7 +1,7 @@
 """Faults a node can only infer (LANGUAGE.md, "What a failure is": `port:`, `deaf:`, `mute:`, `hung:`), run on the
 simulated nodes (tests/engine/sim.py): doubt never becomes an outage, ping targets settle it, a healed partition
 ends with one holder that announces last, a flapping port moves an address at most once, and every node ends where
-`halang simulate` (`runtime.placement.place`) says."""
+`halang simulate` (`runtime.core.placement.place`) says."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.engine import Addresses, Announce
-from runtime.placement import place
+from runtime.core.engine import Addresses, Announce
+from runtime.core.placement import place
 from tests.engine.sim import Sim
 from tests.runtime.helpers import spec
 

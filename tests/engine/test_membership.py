@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from runtime.failures import all_components, expand
-from runtime.failures import INFERRED_KINDS
-from runtime.membership import Report, Table, observe, reports_in, report_body
-from runtime.paths import alive_paths
-from runtime.topology import DOUBT, FAILED, WORKING, assess
-from runtime.wire import Dropped
+from runtime.core.failures import all_components, expand
+from runtime.core.failures import INFERRED_KINDS
+from runtime.core.membership import Report, Table, observe, reports_in, report_body
+from runtime.core.paths import alive_paths
+from runtime.core.topology import DOUBT, FAILED, WORKING, assess
+from runtime.core.wire import Dropped
 from tests.runtime.helpers import spec
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,11 +1,11 @@
-"""Monitor scheduling (runtime/monitors.py) as rows: given a watch, when a probe or restart reports, then."""
+"""Monitor scheduling (runtime/core/monitors.py) as rows: given a watch, when a probe or restart reports, then."""
 
 from __future__ import annotations
 
 import pytest
 
-from runtime.monitors import FALLOVER, HEALTHY, RESTART, Watch, due, probed, restarted, watch
-from runtime.snapshot import ApplicationSpec, MonitorSpec
+from runtime.core.monitors import FALLOVER, HEALTHY, RESTART, Watch, due, probed, restarted, watch
+from runtime.core.snapshot import ApplicationSpec, MonitorSpec
 
 
 def app(restarts=2, interval=1000, stabilization=0) -> ApplicationSpec:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.membership import Report, report_body, reports_in
-from runtime.operator import Answer, Request
-from runtime.wire import Dropped
+from runtime.core.membership import Report, report_body, reports_in
+from runtime.core.operator import Answer, Request
+from runtime.core.wire import Dropped
 from tests.engine.sim import Sim
 from tests.runtime.helpers import spec
 

@@ -17,10 +17,10 @@ from types import MappingProxyType
 
 import pytest
 
-from runtime.probe import COOKIE, ECHO_REPLY, HEADER, MAGIC, AdapterProbes, Echo, TargetProber, adapter_targets, \
+from runtime.node.probe import COOKIE, ECHO_REPLY, HEADER, MAGIC, AdapterProbes, Echo, TargetProber, adapter_targets, \
     checksum, echo_request, read_reply
-from runtime.snapshot import ClusterSpec
-from runtime.wire import Dropped, Drops
+from runtime.core.snapshot import ClusterSpec
+from runtime.core.wire import Dropped, Drops
 from tests.runtime.helpers import spec
 
 CLUSTER = """

@@ -4,7 +4,7 @@ ordering. The executors' outcomes are the simulator's (`outcomes`, `stalled`).""
 
 from __future__ import annotations
 
-from runtime.engine import ACQUIRING, ERROR, ONLINE, RELEASING
+from runtime.core.engine import ACQUIRING, ERROR, ONLINE, RELEASING
 from tests.engine.sim import Sim
 from tests.engine.test_operator import PLAIN
 from tests.runtime.helpers import spec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from runtime.transports import SLOT, DiskTransport, StreamTransport
+from runtime.node.transports import SLOT, DiskTransport, StreamTransport
 from tests.runtime.helpers import spec
 
 DISK = spec("""

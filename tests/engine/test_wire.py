@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime.wire import Dropped, Drops, Freshness, Message, decode, encode
+from runtime.core.wire import Dropped, Drops, Freshness, Message, decode, encode
 
 KEY = b"the cluster's secret"
 BEAT = Message("payments", "0123456789abcdef", "alpha", 7, 41, "beat", "net:alpha/en0-bravo/en0", {"r": {}})

@@ -4,7 +4,7 @@ For a cluster and K, the analysis (`halang.smt.analyse` with
 `method="solver"`, so z3 answers at K = 1 as well as K = 2, every scenario
 listed) must report exactly the set of (code, subject, scenario) that the
 oracle (`tests/smt/oracle.py`) finds with the runtime alone: every failure
-set of up to K components applied with `runtime.placement.transition`, in
+set of up to K components applied with `runtime.core.placement.transition`, in
 every order in which its failures can be detected, and of the problems
 shown the minimal scenarios, for HA213, HA301, HA302, HA306, HA406 and
 HA502. At K = 1 direct enumeration (`method="enumerate"`, what `verify`
@@ -39,8 +39,8 @@ from hypothesis import assume, event, example, given, settings
 from halang.diagnostics import SourceText
 from halang.smt import analyse
 from halang.verify import verify_source
-from runtime.failures import all_components
-from runtime.topology import assess
+from runtime.core.failures import all_components
+from runtime.core.topology import assess
 from tests.equivalence.generate import clusters
 from tests.smt.oracle import BruteForce, reported
 

@@ -45,7 +45,7 @@ from halang.export.pacemaker import export_pacemaker
 from halang.model.cluster import Cluster
 from halang.model.spec import cluster_spec
 from halang.simulate import Action, simulate
-from runtime.topology import can_host_now
+from runtime.core.topology import can_host_now
 from tests.export.crm import Simulator, placement, unclean_nodes
 
 RULES = ("dependencies", "least_loaded", "bring_offline", "quorum", "home_node", "capacity")

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from halang.lab import Lab
 from halang.lab.engines import Engines, address_holders
-from runtime.placement import startup_placement
-from runtime.topology import assess
+from runtime.core.placement import startup_placement
+from runtime.core.topology import assess
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from runtime.placement import place
+from runtime.core.placement import place
 from tests.lab.cluster import Cluster, settled  # noqa: F401  (Cluster: other tests import it from here)
 from tests.lab.conftest import IPV6, THREE_NODE, TWO_NODE
 

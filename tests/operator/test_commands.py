@@ -9,7 +9,7 @@ import os
 
 from halang.cli import main
 from halang.control import status_text
-from runtime.status import cluster_status
+from runtime.core.status import cluster_status
 from tests.engine.sim import Sim
 from tests.engine.test_operator import PLAIN, RULES, ask
 

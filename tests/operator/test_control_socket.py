@@ -1,4 +1,4 @@
-"""The daemon's control socket (runtime/control.py) and the client the commands use (halang/control.py), on a
+"""The daemon's control socket (runtime/node/control.py) and the client the commands use (halang/control.py), on a
 socket in the test's folder: what reaches the daemon, what a bad client gets, and who may connect."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from halang.control import ControlError, ask, exchange, request
-from runtime.control import MAX_LINE, ControlServer
+from runtime.node.control import MAX_LINE, ControlServer
 
 
 class Served:

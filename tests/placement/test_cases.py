@@ -27,7 +27,7 @@ from halang.diagnostics import SourceText
 from halang.model.spec import cluster_spec
 from halang.simulate import VERBS, Action, read_start, render_json, render_text, simulate, split_components
 from halang.verify import load
-from runtime.snapshot import ClusterSpec
+from runtime.core.snapshot import ClusterSpec
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASES = sorted(path for path in CASES_DIR.iterdir() if path.is_dir())

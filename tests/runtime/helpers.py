@@ -6,7 +6,7 @@ import json
 
 from halang.diagnostics import SourceText
 from halang.verify import load
-from runtime.snapshot import ClusterSpec, load_snapshot
+from runtime.core.snapshot import ClusterSpec, load_snapshot
 
 
 def snapshot_json(text: str) -> dict:

@@ -1,5 +1,5 @@
-"""The resource drivers (runtime/drivers.py) with recording fakes, the command runner on real processes, and the
-background executors (runtime/worker.py)."""
+"""The resource drivers (runtime/node/drivers.py) with recording fakes, the command runner on real processes, and the
+background executors (runtime/node/worker.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from runtime.drivers import Commands, FakeSystem, GroupDriver, Outcome, Prober, RecordingCommands, System
-from runtime.engine import Acquire, Probe, Release, Restart
-from runtime.placement import Event
-from runtime.snapshot import ApplicationSpec, MonitorSpec
-from runtime.worker import EventScripts, Worker, event_arguments
+from runtime.node.drivers import Commands, FakeSystem, GroupDriver, Outcome, Prober, RecordingCommands, System
+from runtime.core.engine import Acquire, Probe, Release, Restart
+from runtime.core.placement import Event
+from runtime.core.snapshot import ApplicationSpec, MonitorSpec
+from runtime.node.worker import EventScripts, Worker, event_arguments
 from tests.runtime.helpers import spec
 
 SHOP = spec("""

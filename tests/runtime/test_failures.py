@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.failures import Component, ComponentError, all_components, expand, parse_component
+from runtime.core.failures import Component, ComponentError, all_components, expand, parse_component
 from tests.runtime.helpers import FOUR_NODE, THREE_NODE, TWO_NODE, spec
 
 TWO = spec(TWO_NODE)
@@ -137,7 +137,7 @@ def test_expand_refuses_unknown_components():
 
 
 def test_canonical_order_follows_all_components():
-    from runtime.failures import canonical_order
+    from runtime.core.failures import canonical_order
 
     assert canonical_order(FOUR, ["domain:rack_a", "switch:core", "node:b2", "linkend:a1/hb_disk"]) == (
         "node:b2", "switch:core", "linkend:a1/hb_disk", "domain:rack_a")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.failures import INFERRED_KINDS, all_components
-from runtime.placement import (
+from runtime.core.failures import INFERRED_KINDS, all_components
+from runtime.core.placement import (
     Move,
     Placement,
     PlacementError,

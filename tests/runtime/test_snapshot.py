@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.snapshot import SnapshotError, load_snapshot
+from runtime.core.snapshot import SnapshotError, load_snapshot
 from tests.runtime.helpers import FOUR_NODE, TWO_NODE, snapshot_json, spec
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.ha"))

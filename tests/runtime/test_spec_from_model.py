@@ -10,7 +10,7 @@ import pytest
 from halang.diagnostics import SourceText
 from halang.model.spec import cluster_spec
 from halang.verify import load
-from runtime.snapshot import SnapshotError, load_snapshot
+from runtime.core.snapshot import SnapshotError, load_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted((ROOT / "examples").glob("*.ha")) + sorted((ROOT / "tests" / "checks").glob("HA*/*.ha"))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from runtime.failures import INFERRED_KINDS, all_components, expand
-from runtime.paths import alive_paths, heartbeat_paths, pair_id
-from runtime.topology import assess, can_host, hosts, observe_failures, partitions, quorum_partitions, status_from, view, \
+from runtime.core.failures import INFERRED_KINDS, all_components, expand
+from runtime.core.paths import alive_paths, heartbeat_paths, pair_id
+from runtime.core.topology import assess, can_host, hosts, observe_failures, partitions, quorum_partitions, status_from, view, \
     view_of
 from tests.runtime.helpers import FOUR_NODE, THREE_NODE, TWO_NODE, spec
 

@@ -4,7 +4,7 @@ Every failure set of up to K components is applied with the runtime's own
 functions, in every order in which the nodes could detect its failures
 (every ordered partition of the set into events: for two failures, both at
 once, one then the other, the other then the one), each event with
-`runtime.placement.transition` from the startup placement. A subject's
+`runtime.core.placement.transition` from the startup placement. A subject's
 problem shows in a scenario when it shows after some order; the findings are
 the scenarios no proper subset of which shows the same problem for the same
 subject. Independent of the solver and of `halang.smt`: only usable on small
@@ -17,9 +17,9 @@ from __future__ import annotations
 from itertools import combinations
 
 from halang.model.spec import cluster_spec
-from runtime.failures import all_components
-from runtime.placement import address_overloads, dependency_violations, overloaded_nodes, startup_placement, transition
-from runtime.topology import assess, hosts
+from runtime.core.failures import all_components
+from runtime.core.placement import address_overloads, dependency_violations, overloaded_nodes, startup_placement, transition
+from runtime.core.topology import assess, hosts
 
 
 def orders(failed: tuple[str, ...]) -> list[tuple[tuple[str, ...], ...]]:

@@ -6,7 +6,7 @@ import pytest
 
 from halang.diagnostics import Severity
 from halang.smt import analyse
-from runtime.failures import INFERRED_KINDS
+from runtime.core.failures import INFERRED_KINDS
 from tests.smt.helpers import CLUSTERS, EXAMPLES, cluster_file, cluster_of, codes, scenarios
 
 TWO_NODE = EXAMPLES / "two_node_replace.ha"

@@ -16,8 +16,8 @@ import z3
 
 from halang.smt.encode import Encoding
 from halang.smt.topology import Topology
-from runtime.placement import place, startup_placement
-from runtime.topology import assess, can_host
+from runtime.core.placement import place, startup_placement
+from runtime.core.topology import assess, can_host
 from tests.smt.helpers import CLUSTERS, EXAMPLES, cluster_file
 
 FILES = sorted(EXAMPLES.glob("*.ha")) + sorted(CLUSTERS.glob("*.ha"))

@@ -14,8 +14,8 @@ import pytest
 
 from halang.model.spec import cluster_spec
 from halang.smt import analyse
-from runtime.failures import all_components
-from runtime.placement import apply_moves, fallback_moves, startup_placement, transition
+from runtime.core.failures import all_components
+from runtime.core.placement import apply_moves, fallback_moves, startup_placement, transition
 from tests.smt.helpers import CLUSTERS, EXAMPLES, cluster_file, cluster_of
 from tests.smt.oracle import minimal_findings, reported
 

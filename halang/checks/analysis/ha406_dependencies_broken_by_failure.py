@@ -24,7 +24,7 @@ class DependenciesBrokenByFailure(Check):
     - `a after b`: `a` runs while its parent `b` is offline.
 
     The same function decides it in `verify`, `simulate` and on the nodes
-    (`runtime.placement.dependency_violations`).
+    (`runtime.core.placement.dependency_violations`).
 
     Fixes: order the `nodes` lists so that the groups fall over the way the
     dependency wants, for example give two groups that must stay apart

@@ -5,7 +5,7 @@ from decimal import Decimal
 from halang.checks.registry import Check
 from halang.diagnostics import Severity
 from halang.model.literals import format_size
-from runtime.placement import node_load, overloaded_nodes, startup_placement
+from runtime.core.placement import node_load, overloaded_nodes, startup_placement
 
 SHOWN = 10  # groups named in one finding
 

@@ -1,4 +1,4 @@
-"""Graph helpers for the dependency checks: strongly connected components, shortest chains (union-find is\n`runtime.sets.DisjointSets`, the one the runtime uses)."""
+"""Graph helpers for the dependency checks: strongly connected components, shortest chains (union-find is\n`runtime.core.sets.DisjointSets`, the one the runtime uses)."""
 
 from __future__ import annotations
 

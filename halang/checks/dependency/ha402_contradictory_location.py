@@ -4,7 +4,7 @@ from halang.checks.dependency.graph import shortest_path, show_path
 from halang.checks.registry import Check
 from halang.checks.topology.tree import blocks_by_name, item_spans
 from halang.diagnostics import Severity
-from runtime.sets import DisjointSets
+from runtime.core.sets import DisjointSets
 
 
 class ContradictoryLocation(Check):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from halang.checks.registry import Check
 from halang.checks.topology.tree import blocks_by_name, item_spans
 from halang.diagnostics import Severity
-from runtime.sets import DisjointSets
+from runtime.core.sets import DisjointSets
 
 SHOWN = 8  # groups named in a finding about a long chain
 

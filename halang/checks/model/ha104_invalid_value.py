@@ -3,7 +3,7 @@ import difflib
 from halang.acceptance import UNACCEPTABLE_PREFIXES
 from halang.checks.registry import Check, all_checks
 from halang.diagnostics import Severity
-from runtime.failures import FORMS, ComponentError, parse_component
+from runtime.core.failures import FORMS, ComponentError, parse_component
 
 
 class InvalidValue(Check):
@@ -105,7 +105,7 @@ class InvalidValue(Check):
             yield from self._scenario(accept, spec)
 
     def _scenario(self, accept, spec):
-        """The scenario's components, read as `halang simulate --fail` reads them (runtime.failures)."""
+        """The scenario's components, read as `halang simulate --fail` reads them (runtime.core.failures)."""
         for number, name in enumerate(accept.when):
             span = accept.span(f"when[{number}]")
             try:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from halang.checks.registry import Check
 from halang.diagnostics import Severity
-from runtime.paths import media
+from runtime.core.paths import media
 
 
 class IsolatedNode(Check):
@@ -43,7 +43,7 @@ class IsolatedNode(Check):
         cluster, spec = context.cluster, context.spec
         if len(cluster.nodes) < 2 or spec is None:
             return
-        heard: set[str] = set()  # nodes that share a heartbeat medium with another node (runtime.paths)
+        heard: set[str] = set()  # nodes that share a heartbeat medium with another node (runtime.core.paths)
         for medium in media(spec):
             nodes = {end.node for end in medium.ends}
             if len(nodes) > 1:

@@ -3,7 +3,7 @@
 Copied into the bundle as `__main__.py` by `halang compile`; the commands are
 in `runtime/__main__.py`. If the engine under `runtime/` does not even import
 (a damaged or tampered member, a Python too old), this says so in a sentence
-and checks the bundle with `runtime/bundle.py` alone, which needs nothing but
+and checks the bundle with `runtime/node/bundle.py` alone, which needs nothing but
 the standard library, instead of printing a traceback.
 """
 
@@ -20,7 +20,7 @@ def _engine_does_not_load(error):
         import zipfile
 
         with zipfile.ZipFile(archive) as bundle:
-            source = bundle.read("runtime/bundle.py")
+            source = bundle.read("runtime/node/bundle.py")
         checker = types.ModuleType("halang_bundle_check")
         checker.__file__ = os.path.join(archive, "runtime", "bundle.py")
         sys.modules[checker.__name__] = checker

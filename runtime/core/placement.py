@@ -80,8 +80,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from runtime.snapshot import ClusterSpec, GroupSpec
-from runtime.topology import FAILED, Status, StatusLike, assess, can_host_now
+from runtime.core.snapshot import ClusterSpec, GroupSpec
+from runtime.core.topology import FAILED, Status, StatusLike, assess, can_host_now
 
 UNLIMITED = Decimal("Infinity")
 ZERO = Decimal(0)

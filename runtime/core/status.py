@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping
 
-from runtime.engine import EngineState, leader_of
-from runtime.membership import Report, observe
-from runtime.paths import paths_by_id
-from runtime.snapshot import ClusterSpec
-from runtime.topology import Status, can_host_now, why_not
+from runtime.core.engine import EngineState, leader_of
+from runtime.core.membership import Report, observe
+from runtime.core.paths import paths_by_id
+from runtime.core.snapshot import ClusterSpec
+from runtime.core.topology import Status, can_host_now, why_not
 
 
 def cluster_status(spec: ClusterSpec, state: EngineState, reports: Mapping[str, Report]) -> Dict[str, Any]:

@@ -19,10 +19,10 @@ import threading
 from collections import deque
 from typing import Deque, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from runtime.drivers import Commands, Outcome
-from runtime.engine import Acquire, Done, Probe, Release, Restart
-from runtime.placement import Event
-from runtime.snapshot import ClusterSpec
+from runtime.node.drivers import Commands, Outcome
+from runtime.core.engine import Acquire, Done, Probe, Release, Restart
+from runtime.core.placement import Event
+from runtime.core.snapshot import ClusterSpec
 
 EVENT_TIMEOUT_S = 60  # a site command that runs longer is killed with its process group
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Dict, FrozenSet, Iterable, Optional
 
-from runtime.paths import Path, heartbeat_paths
-from runtime.snapshot import ClusterSpec
+from runtime.core.paths import Path, heartbeat_paths
+from runtime.core.snapshot import ClusterSpec
 
 
 class Detector:

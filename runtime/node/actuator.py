@@ -32,7 +32,7 @@ import socket
 import struct
 from typing import Dict, List, Optional, Tuple
 
-from runtime.snapshot import ClusterSpec
+from runtime.core.snapshot import ClusterSpec
 
 Held = Tuple[Tuple[str, str, str], ...]  # (label, network, ifname)
 IFA_F_NODAD = 0x02

@@ -43,9 +43,9 @@ import socket
 import struct
 from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
-from runtime.snapshot import AdapterSpec, ClusterSpec
-from runtime.transports import SO_BINDTODEVICE
-from runtime.wire import Dropped, Drops
+from runtime.core.snapshot import AdapterSpec, ClusterSpec
+from runtime.node.transports import SO_BINDTODEVICE
+from runtime.core.wire import Dropped, Drops
 
 MAGIC = b"HLGP"
 COOKIE = 8  # bytes of random payload per probe: a reply must echo them

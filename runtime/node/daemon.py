@@ -59,25 +59,25 @@ import time
 from dataclasses import replace
 from typing import Callable, Dict, List, Optional
 
-from runtime.control import ControlServer
-from runtime.detector import Detector
-from runtime.engine import ONLINE, Addresses, Announce, EngineState, Leave, Observation, Probe, Release, Reply, \
+from runtime.node.control import ControlServer
+from runtime.core.detector import Detector
+from runtime.core.engine import ONLINE, Addresses, Announce, EngineState, Leave, Observation, Probe, Release, Reply, \
     RouteAround, decide, own_report
-from runtime.operator import Request, request_problem
-from runtime.placement import Event
-from runtime.probe import TargetProber
-from runtime.membership import Report, Table, report_body, reports_in
-from runtime.status import cluster_status
-from runtime.snapshot import ClusterSpec
-from runtime.transports import DiskTransport, StreamTransport, UdpTransport, link_devices
-from runtime.wire import Dropped, Drops, Freshness, Message, decode, encode
-from runtime.worker import EventScripts, Worker
+from runtime.core.operator import Request, request_problem
+from runtime.core.placement import Event
+from runtime.node.probe import TargetProber
+from runtime.core.membership import Report, Table, report_body, reports_in
+from runtime.core.status import cluster_status
+from runtime.core.snapshot import ClusterSpec
+from runtime.node.transports import DiskTransport, StreamTransport, UdpTransport, link_devices
+from runtime.core.wire import Dropped, Drops, Freshness, Message, decode, encode
+from runtime.node.worker import EventScripts, Worker
 
 DEFAULT_STATE_DIR = "/var/lib/halang"
 HANDOVER, DAEMON_FILE, RELEASE = "handover.json", "daemon.json", "release.json"
 
 
-# The control socket's keys of each request, by the field of `Request` they fill (runtime/control.py).
+# The control socket's keys of each request, by the field of `Request` they fill (runtime/node/control.py).
 REQUEST_KEYS = {"move": {"group": "group", "target": "to"}, "online": {"group": "group", "target": "to"},
                 "offline": {"group": "group"}, "stop": {"target": "node", "mode": "mode"}}
 
@@ -128,7 +128,7 @@ class Daemon:
         self.clock = clock
         self.actuator = actuator
         if driver is None:
-            from runtime.drivers import RecordingGroupDriver
+            from runtime.node.drivers import RecordingGroupDriver
 
             driver = RecordingGroupDriver(spec)
         self.driver = driver

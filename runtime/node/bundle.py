@@ -239,7 +239,7 @@ def _some(names: List[str], shown: int = 5) -> str:
 
 
 def this_archive(module_file: Optional[str] = None) -> Optional[str]:
-    """The bundle file this code runs from (`.../payments-1a2b.pyz/runtime/bundle.py` -> the .pyz), or None."""
+    """The bundle file this code runs from (`.../payments-1a2b.pyz/runtime/node/bundle.py` -> the .pyz), or None."""
     location = os.path.abspath(module_file or __file__)
     while True:
         parent = os.path.dirname(location)

@@ -27,8 +27,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
-from runtime.failures import Down
-from runtime.snapshot import AdapterSpec, ClusterSpec
+from runtime.core.failures import Down
+from runtime.core.snapshot import AdapterSpec, ClusterSpec
 
 
 class End(NamedTuple):

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from typing import AbstractSet, Any, FrozenSet, List, NamedTuple, Tuple
 
-from runtime.placement import Placement, PlacementError, address_overloads, dependency_violations, make_placement, \
+from runtime.core.placement import Placement, PlacementError, address_overloads, dependency_violations, make_placement, \
     overloaded_nodes
-from runtime.snapshot import ClusterSpec
-from runtime.topology import Status, hosts, why_not
+from runtime.core.snapshot import ClusterSpec
+from runtime.core.topology import Status, hosts, why_not
 
 VERBS = ("move", "online", "offline", "stop")
 STOP_MODES = ("takeover", "offline")

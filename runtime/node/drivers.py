@@ -39,7 +39,7 @@ import stat
 import subprocess
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from runtime.snapshot import ApplicationSpec, ClusterSpec, FilesystemSpec, GroupSpec
+from runtime.core.snapshot import ApplicationSpec, ClusterSpec, FilesystemSpec, GroupSpec
 
 OUTPUT_LIMIT = 4000  # characters of a script's output kept for the event log
 

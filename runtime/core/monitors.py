@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional, Tuple
 
-from runtime.snapshot import ApplicationSpec
+from runtime.core.snapshot import ApplicationSpec
 
 HEALTHY, RESTART, FALLOVER = "healthy", "restart", "fallover"
 

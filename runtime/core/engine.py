@@ -53,13 +53,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
-from runtime.membership import MAX_ANSWERS, MAX_REQUESTS, Observed, Report, observe
-from runtime.monitors import FALLOVER, RESTART, Watch, due, probed, restarted, watch
-from runtime.operator import Answer, Refused, Request, carry_out, hold_offline
-from runtime.placement import OFFLINE, Event, Move, Placement, PlacementError, apply_moves, events, fallback_moves, \
+from runtime.core.membership import MAX_ANSWERS, MAX_REQUESTS, Observed, Report, observe
+from runtime.core.monitors import FALLOVER, RESTART, Watch, due, probed, restarted, watch
+from runtime.core.operator import Answer, Refused, Request, carry_out, hold_offline
+from runtime.core.placement import OFFLINE, Event, Move, Placement, PlacementError, apply_moves, events, fallback_moves, \
     make_placement, transition
-from runtime.snapshot import ClusterSpec
-from runtime.topology import Status, can_host_now
+from runtime.core.snapshot import ClusterSpec
+from runtime.core.topology import Status, can_host_now
 
 PlanGroups = Tuple[Tuple[str, Tuple[str, ...]], ...]
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import FrozenSet, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from runtime.snapshot import AdapterSpec, ClusterSpec
+from runtime.core.snapshot import AdapterSpec, ClusterSpec
 
 KINDS = ("node", "adapter", "switch", "link", "linkend", "domain", "port", "deaf", "mute", "hung")
 FORMS = ("node:NAME, adapter:NODE/IFNAME, switch:NAME, link:NAME, linkend:NODE/LINK, domain:NAME, "

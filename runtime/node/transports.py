@@ -1,7 +1,7 @@
 """The heartbeat transports: how a node's beats reach its peers on every path, and come back.
 
 Each transport sends one beat an interval on every medium the node is on,
-and hands back what arrived as (path id, bytes); `runtime.wire` checks the
+and hands back what arrived as (path id, bytes); `runtime.core.wire` checks the
 bytes, the daemon counts what it drops. A transport never blocks: the
 daemon polls its file descriptors (`fileno`) with the rest.
 
@@ -34,8 +34,8 @@ import termios
 import tty
 from typing import Dict, List, Optional, Tuple
 
-from runtime.paths import Path, heartbeat_paths, media
-from runtime.snapshot import AdapterSpec, ClusterSpec
+from runtime.core.paths import Path, heartbeat_paths, media
+from runtime.core.snapshot import AdapterSpec, ClusterSpec
 
 Received = Tuple[str, bytes]  # (path id, message bytes), from a link
 SLOT = 16384

@@ -37,11 +37,11 @@ import hashlib
 import json
 from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
-from runtime.failures import Down
-from runtime.operator import STOP_MODES, Answer, Request, request_from_data
-from runtime.snapshot import AdapterSpec, ClusterSpec
-from runtime.topology import DOUBT, FAILED, Status, View, status_from, view_of
-from runtime.wire import Dropped
+from runtime.core.failures import Down
+from runtime.core.operator import STOP_MODES, Answer, Request, request_from_data
+from runtime.core.snapshot import AdapterSpec, ClusterSpec
+from runtime.core.topology import DOUBT, FAILED, Status, View, status_from, view_of
+from runtime.core.wire import Dropped
 
 
 MAX_REQUESTS, MAX_ANSWERS = 8, 8  # a report stays well within a datagram
@@ -62,7 +62,7 @@ class Report(NamedTuple):
     online: Tuple[str, ...] = ()  # of `holds`, the groups whose every resource is up
     failed: Tuple[str, ...] = ()  # the groups it failed to acquire or keep, and refuses until it restarts
     requests: Tuple[Request, ...] = ()  # the operator's requests made on this node, not answered yet
-    answers: Tuple[Answer, ...] = ()  # its latest verdicts on requests (runtime.operator)
+    answers: Tuple[Answer, ...] = ()  # its latest verdicts on requests (runtime.core.operator)
     offline: Tuple[str, ...] = ()  # a leader's: the groups the operator holds offline
     stopping: str = ""  # "takeover" or "offline" while the node stops on the operator's request
     reach: FrozenSet[str] = frozenset()  # its adapters (ifnames) that reached a ping target within the detection time

@@ -14,7 +14,7 @@ not forged ones). The object holds:
 | `i` | the sender's incarnation: a number that grows with every start of its daemon |
 | `n` | the sequence number: grows with every message the incarnation sends, on any path |
 | `k` | the kind: `beat` (on one heartbeat path) or `ctl` (a control message) |
-| `p` | for a beat, the id of the path it is sent on (`runtime.paths.Path.id`) |
+| `p` | for a beat, the id of the path it is sent on (`runtime.core.paths.Path.id`) |
 | `b` | the body: what the sender reports (a dict; see `membership`) |
 
 `decode` refuses, with `Dropped(reason)`, a message that is truncated, not

@@ -62,10 +62,10 @@ from typing import Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optiona
 import ipaddress
 from typing import Any
 
-from runtime.failures import Down, FailedLike, expand
-from runtime.paths import End, Medium, Path, end_works, media, pair_id, paths_by_id
-from runtime.sets import DisjointSets
-from runtime.snapshot import AdapterSpec, ClusterSpec, GroupSpec
+from runtime.core.failures import Down, FailedLike, expand
+from runtime.core.paths import End, Medium, Path, end_works, media, pair_id, paths_by_id
+from runtime.core.sets import DisjointSets
+from runtime.core.snapshot import AdapterSpec, ClusterSpec, GroupSpec
 
 Partition = Tuple[str, ...]
 FAILED, WORKING, DOUBT = "failed", "working", "in doubt"  # the states of an adapter (see `judge`)

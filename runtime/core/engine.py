@@ -53,7 +53,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
-from runtime.core.membership import MAX_ANSWERS, MAX_REQUESTS, Observed, Report, observe
+from runtime.core.membership import MAX_ANSWERS, MAX_REQUESTS, Observed, PlanId, Report, observe
 from runtime.core.monitors import FALLOVER, RESTART, Watch, due, probed, restarted, watch
 from runtime.core.operator import Answer, Refused, Request, carry_out, hold_offline
 from runtime.core.placement import OFFLINE, Event, Move, Placement, PlacementError, apply_moves, events, fallback_moves, \
@@ -152,7 +152,7 @@ class EngineState:
     watches: Tuple[Watch, ...] = ()  # the monitors of the applications of groups online here
     agreed: Optional[Status] = None  # the status of the last view this node agreed to
     agreed_hash: str = ""
-    plan_id: str = ""  # the plan in force, its own or the leader's it follows: "VIEW/REVISION"
+    plan_id: Optional[PlanId] = None  # the plan in force, its own or the leader's it follows
     plan: Optional[Placement] = None
     timers: Tuple[Tuple[int, Move], ...] = ()  # (due, fallback) of the plan
     leading: bool = False  # the plan in force is this node's to revise (it made it, or took over its lead)
@@ -220,7 +220,7 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
         leader = leader_of(spec, members, me if state.agreed_hash else None)
         if leader == me:
             state = _plan(spec, state, acquire, members, observation.now_ms, said)
-            if state.plan_id.split("/")[0] == acquire.hash:
+            if _for_view(state.plan_id, acquire.hash):
                 state = _operate(spec, state, acquire, members, observation.now_ms, said)
         plan = _plan_in_force(spec, state, leader, members, acquire)
         if plan is None:
@@ -361,8 +361,7 @@ def _operate(spec: ClusterSpec, state: EngineState, acquire: Observed, members: 
         said.append(f"operator: {outcome.text}")
     if not changed:
         return state
-    revision = int(state.plan_id.split("/")[1]) + 1
-    return replace(state, plan=plan, offline=offline, timers=timers, plan_id=f"{acquire.hash}/{revision}")
+    return replace(state, plan=plan, offline=offline, timers=timers, plan_id=_revised(state.plan_id))
 
 
 def _replies(spec: ClusterSpec, state: EngineState, observation: Observation, actions: List[object]) -> EngineState:
@@ -395,7 +394,7 @@ def _handed_off(state: EngineState, members: Mapping[str, Report], view: str) ->
     (and, stopping offline, holds its groups offline): leaving sooner, the others would plan without it from
     the plan before, as after a crash."""
     plan = state.plan
-    if plan is None or state.plan_id.split("/")[0] != view or plan.groups_on(state.node):
+    if plan is None or not _for_view(state.plan_id, view) or plan.groups_on(state.node):
         return False
     return all(report.plan_id == state.plan_id for node, report in members.items() if node != state.node)
 
@@ -535,7 +534,7 @@ def _why_lost(keep: Observed, me: str) -> str:
 def leader_of(spec: ClusterSpec, members: Mapping[str, Report], me_if_experienced: Optional[str]) -> str:
     """The first member (file order) that has acted on an agreed view before; at a first start, the first."""
     order = sorted(members, key=spec.node_index.__getitem__)
-    experienced = [node for node in order if members[node].plan_id or (node == me_if_experienced)]
+    experienced = [node for node in order if members[node].plan_id is not None or node == me_if_experienced]
     return (experienced or order)[0]
 
 
@@ -543,7 +542,7 @@ def _plan(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Map
           said: List[str]) -> EngineState:
     """The leader's plan for the agreed view (a new one when the view changed; the next revision when a
     fallback delay is over)."""
-    if state.plan_id.split("/")[0] != acquire.hash:
+    if not _for_view(state.plan_id, acquire.hash):
         # After a merge the plan this node made (or followed) knows nothing of what the other side did:
         # plan from what the members hold.
         merged = not set(members) <= set(state.agreed_partition)
@@ -557,7 +556,7 @@ def _plan(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Map
         placement = hold_offline(spec, step.placement, acquire.status, offline)
         timers = tuple((now + move.delay_ms, move) for move in step.pending if move.group not in offline)
         said.append(f"planned view {acquire.hash}: {_describe(spec, current, placement)}")
-        return replace(state, plan=placement, plan_id=f"{acquire.hash}/0", timers=timers, leading=True,
+        return replace(state, plan=placement, plan_id=(acquire.hash, 0), timers=timers, leading=True,
                        offline=frozenset(offline))
     if not state.leading and state.plan is not None:
         # The lead passed to this node (a node earlier in the file rejoined and followed first): the fallbacks
@@ -568,12 +567,22 @@ def _plan(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Map
     if not due or state.plan is None:
         return state
     valid = [move for move in fallback_moves(spec, state.plan, acquire.status) if move in due]
-    revision = int(state.plan_id.split("/")[1]) + 1
     placement = apply_moves(spec, state.plan, valid, acquire.status)
     if valid:
         said.append("fallback: " + ", ".join(f"{move.group} {move.source} -> {move.target}" for move in valid))
-    return replace(state, plan=placement, plan_id=f"{acquire.hash}/{revision}",
+    return replace(state, plan=placement, plan_id=_revised(state.plan_id),
                    timers=tuple(item for item in state.timers if item[1] not in due))
+
+
+def _for_view(plan_id: Optional[PlanId], view: str) -> bool:
+    """Whether the plan was made for the view."""
+    return plan_id is not None and plan_id[0] == view
+
+
+def _revised(plan_id: Optional[PlanId]) -> PlanId:
+    """The id of the next revision of the plan, under the same view."""
+    assert plan_id is not None
+    return plan_id[0], plan_id[1] + 1
 
 
 def _holdings(spec: ClusterSpec, members: Mapping[str, Report]) -> Placement:
@@ -594,9 +603,9 @@ def _holdings(spec: ClusterSpec, members: Mapping[str, Report]) -> Placement:
 def _plan_in_force(spec: ClusterSpec, state: EngineState, leader: str, members: Mapping[str, Report],
                    acquire: Observed) -> Optional[Placement]:
     if leader == state.node:
-        return state.plan if state.plan_id.split("/")[0] == acquire.hash else None
+        return state.plan if _for_view(state.plan_id, acquire.hash) else None
     report = members.get(leader)
-    if report is None or report.plan_id.split("/")[0] != acquire.hash:
+    if report is None or not _for_view(report.plan_id, acquire.hash):
         return None
     try:
         # The plan travels as groups; the addresses follow from them under the agreed view, as the leader's

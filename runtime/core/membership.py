@@ -7,8 +7,8 @@ can reach through a chain of paths). A report says, for one node (its
 origin): its incarnation and a counter that grows once an interval, the
 paths it hears, its adapters whose carrier is up, whether it reaches the
 tie-breaker disk, the groups it holds (and which of them are online, which it
-refuses after a failure of their resources), and the hash of the view it
-acts on.
+refuses after a failure of their resources), the hash of the view it
+acts on, and the plan it follows, with its id (`PlanId`).
 
 `Table` keeps the newest report of each origin and when it last grew; a
 report that has not grown for a detection time is no longer *fresh* (its
@@ -45,6 +45,14 @@ from runtime.core.wire import Dropped
 
 
 MAX_REQUESTS, MAX_ANSWERS = 8, 8  # a report stays well within a datagram
+HASH_DIGITS = 16  # of a view's hash
+
+PlanId = Tuple[str, int]  # (the hash of the view it was made for, its revision under that view)
+
+
+def plan_text(plan_id: Optional[PlanId]) -> str:
+    """A plan id as people read it: "VIEW/REVISION" ("" for no plan)."""
+    return f"{plan_id[0]}/{plan_id[1]}" if plan_id is not None else ""
 
 
 class Report(NamedTuple):
@@ -56,7 +64,7 @@ class Report(NamedTuple):
     tie: bool  # it reaches the tie-breaker disk
     holds: Tuple[str, ...]  # the groups it runs
     view: str  # the hash of the view it acts on ("" before it has one)
-    plan_id: str = ""  # a leader's plan: "VIEW/REVISION" ("" from a node that leads nothing)
+    plan_id: Optional[PlanId] = None  # the plan it acts on (None before it has acted on an agreed view)
     plan: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # (group, nodes) for every group, file order
     settled: bool = True  # it has listened for a whole detection time since it started
     online: Tuple[str, ...] = ()  # of `holds`, the groups whose every resource is up
@@ -71,8 +79,9 @@ class Report(NamedTuple):
 def report_body(reports: Mapping[str, Report]) -> Dict[str, Any]:
     """The `b` of a beat: the reports, as JSON data."""
     return {"r": {origin: [r.incarnation, r.seq, sorted(r.heard), sorted(r.carriers), r.tie, list(r.holds), r.view,
-                           r.plan_id, [[group, list(nodes)] for group, nodes in r.plan], r.settled, list(r.online),
-                           list(r.failed), [list(item) for item in r.requests], [list(item) for item in r.answers],
+                           list(r.plan_id) if r.plan_id is not None else None,
+                           [[group, list(nodes)] for group, nodes in r.plan], r.settled, list(r.online), list(r.failed),
+                           [list(item) for item in r.requests], [list(item) for item in r.answers],
                            list(r.offline), r.stopping, sorted(r.reach)]
                   for origin, r in reports.items()}}
 
@@ -95,7 +104,7 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
             raise Dropped("malformed", f"a report of {origin}")
         if any(group not in spec.group_by_name for group in holds + online + failed + offline):
             raise Dropped("malformed", f"{origin} reports a group this cluster does not have")
-        if not isinstance(plan_id, str) or not isinstance(plan, list) or not isinstance(settled, bool):
+        if not isinstance(plan, list) or not isinstance(settled, bool):
             raise Dropped("malformed", f"the plan in a report of {origin}")
         placed = []
         for item in plan:
@@ -104,10 +113,19 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
                 raise Dropped("malformed", f"the plan in a report of {origin}")
             placed.append((item[0], tuple(item[1])))
         found.append(Report(origin, incarnation, seq, frozenset(heard), frozenset(carriers), tie, tuple(holds), seen,
-                            plan_id, tuple(placed), settled, tuple(online), tuple(failed),
+                            _plan_id(origin, plan_id), tuple(placed), settled, tuple(online), tuple(failed),
                             _requests(spec, origin, requests), _answers(origin, answers), tuple(offline),
                             _stopping(origin, stopping), frozenset(reach)))
     return found
+
+
+def _plan_id(origin: str, raw: Any) -> Optional[PlanId]:
+    if raw is None:
+        return None
+    if not (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str) and len(raw[0]) <= HASH_DIGITS
+            and isinstance(raw[1], int) and not isinstance(raw[1], bool) and raw[1] >= 0):
+        raise Dropped("malformed", f"the plan id in a report of {origin}")
+    return raw[0], raw[1]
 
 
 def _requests(spec: ClusterSpec, origin: str, raw: Any) -> Tuple[Request, ...]:
@@ -187,5 +205,5 @@ def observe(spec: ClusterSpec, reports: Mapping[str, Report],
     status = status_from(spec, seen, down, states, refused)
     digest = hashlib.sha256(json.dumps([seen.partitions, seen.runnable, sorted(failed), sorted(doubt),
                                         sorted(refused)], sort_keys=True)
-                            .encode("utf-8")).hexdigest()[:16]
+                            .encode("utf-8")).hexdigest()[:HASH_DIGITS]
     return Observed(seen, status, digest)

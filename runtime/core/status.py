@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping
 
 from runtime.core.engine import EngineState, leader_of
-from runtime.core.membership import Report, observe
+from runtime.core.membership import Report, observe, plan_text
 from runtime.core.paths import paths_by_id
 from runtime.core.snapshot import ClusterSpec
 from runtime.core.topology import Status, can_host_now, why_not
@@ -59,7 +59,7 @@ def cluster_status(spec: ClusterSpec, state: EngineState, reports: Mapping[str, 
                        "why": _why(spec, status, state, group.name, placed)})
     leader = leader_of(spec, members, me if state.agreed_hash else None) if members else me
     return {"cluster": spec.name, "node": me, "view": seen.hash, "agreed": state.agreed_hash == seen.hash,
-            "plan": state.plan_id, "leader": leader, "stopping": state.stopping,
+            "plan": plan_text(state.plan_id), "leader": leader, "stopping": state.stopping,
             "offline": sorted(state.offline, key=spec.group_index.__getitem__),
             "nodes": nodes, "paths": paths, "adapters": adapters, "groups": groups,
             "requests": [request.describe() for _, request in state.requests]}

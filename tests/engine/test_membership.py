@@ -120,9 +120,11 @@ def test_the_daemon_is_woken_when_a_report_goes_stale_not_at_the_next_tick():
 
 def test_reports_travel_in_a_beat_and_bad_ones_are_dropped():
     cluster = spec((ROOT / "examples" / "two_node_replace.ha").read_text())
-    report = Report("alpha", 3, 9, frozenset({"x"}), frozenset({"en0"}), False, ("ledger",), "abc", "abc/0",
+    report = Report("alpha", 3, 9, frozenset({"x"}), frozenset({"en0"}), False, ("ledger",), "abc", ("abc", 0),
                     (("ledger", ("alpha",)), ("gateway", ())))
     assert reports_in(cluster, report_body({"alpha": report})) == [report]
+    planless = report._replace(plan_id=None, plan=())
+    assert reports_in(cluster, report_body({"alpha": planless})) == [planless]
     for body in ({}, {"r": []}, {"r": {"nobody": [1, 1, [], [], False, [], "", "", [], True]}},
                  {"r": {"alpha": [1, 1, [], [], False, ["no_such_group"], "", "", [], True]}},
                  {"r": {"alpha": [True, 1, [], [], False, [], "", "", [], True]}},
@@ -131,6 +133,16 @@ def test_reports_travel_in_a_beat_and_bad_ones_are_dropped():
                  {"r": {"alpha": [1, 1, [], [], False, [], ""]}}):
         with pytest.raises(Dropped):
             reports_in(cluster, body)
+
+
+@pytest.mark.parametrize("plan_id", ["abc/0", ["abc"], ["abc", 0, 1], ["abc", -1], ["abc", True], ["abc", 1.5],
+                                     [7, 0], ["a" * 17, 0], {"abc": 0}])
+def test_a_malformed_plan_id_drops_the_beat(plan_id):
+    cluster = spec((ROOT / "examples" / "two_node_replace.ha").read_text())
+    body = report_body({"alpha": Report("alpha", 1, 0, frozenset(), frozenset(), False, (), "abc", ("abc", 0))})
+    body["r"]["alpha"][7] = plan_id
+    with pytest.raises(Dropped):
+        reports_in(cluster, body)
 
 
 def test_an_adapter_whose_peers_are_down_stays_usable():

@@ -33,7 +33,9 @@ def test_status_says_where_each_group_runs_and_why_there():
     assert seen["groups"] == [{"name": "app", "nodes": ["alpha", "bravo", "charlie"], "placed": ["bravo"],
                                "holders": {"bravo": "online"}, "state": "online", "why": "alpha is down"}]
     assert seen["leader"] == "bravo" and seen["agreed"]
+    assert seen["plan"] == f"{seen['view']}/0", "a plan id reads VIEW/REVISION"
     text = status_text(seen)
+    assert f"plan {seen['view']}/0" in text
     assert "  app  online  bravo  alpha is down" in text
     assert "  alpha    down  not heard on any path" in text
 

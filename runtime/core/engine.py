@@ -23,7 +23,12 @@ One decision, for node N, runs these phases in order:
 3. **Keep.** N gives up at once every group it holds that it may not keep:
    under the view of the paths heard within `miss_limit - 1` intervals
    (`detector`), N's partition no longer runs groups (quorum), or N can no
-   longer host the group. This comes first, before any agreement.
+   longer host the group. This comes first, before any agreement. So do
+   the groups a deploy restarts or moves (`Observation.release`, right
+   after the daemon is told to hand over to the new bundle): N releases
+   those it holds, and never acquires them again (the new bundle places
+   them anew); the plan keeps them here meanwhile, and N does not refuse
+   them. `handover_ready` says when the daemon may hand over.
 4. **Agree.** The view is that of the paths heard within the miss limit
    (`membership.observe`). N acts on it only when every member of its
    partition reports the same view hash (each report carries the hash its
@@ -155,6 +160,9 @@ class Observation(NamedTuple):
     veterans: Optional[FrozenSet[str]] = None  # nodes in the partition for a detection time (membership.observe)
     done: Tuple[Done, ...] = ()  # what the executors finished since the last decision
     requests: Tuple[Request, ...] = ()  # the operator's requests that came in on this node's control socket
+    # The groups a deploy restarts or moves (release.json), in the decision right after the daemon is told to hand
+    # over: those held here are released, and the new bundle places them.
+    release: FrozenSet[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,7 @@ class EngineState:
     offline: FrozenSet[str] = frozenset()  # the groups the operator holds offline (the plan's, as the leader says)
     stopping: str = ""  # takeover or offline: asked to stop, the node gives up its groups, then leaves
     stopping_since: int = 0
+    deploying: FrozenSet[str] = frozenset()  # held when a deploy named them: released, never acquired again
 
 
 class Decision(NamedTuple):
@@ -210,6 +219,7 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
     acquire = observe(spec, observation.acquire, observation.veterans)
     keep = observe(spec, observation.keep, observation.veterans)
     _keep(spec, state.node, keep, turn)
+    state = _release_for_deploy(spec, state, observation.release, turn)
     partition = acquire.view.partition_of(state.node) or (state.node,)
     members = {node: observation.acquire[node] for node in partition if node in observation.acquire}
     state, leader = _agree(spec, state, partition, members, acquire.hash, observation.settled, turn)
@@ -333,6 +343,24 @@ def _keep(spec: ClusterSpec, me: str, keep: Observed, turn: _Turn) -> None:
         turn.actions.append(Release(group))
     if lost:
         turn.said.append(f"releasing {', '.join(lost)}: {_why_lost(keep, me)}")
+
+
+def _release_for_deploy(spec: ClusterSpec, state: EngineState, release: FrozenSet[str], turn: _Turn) -> EngineState:
+    """3. Keep, for a deploy: release at once, addresses first, the groups held that a deploy restarts or moves,
+    children before their parents, and never acquire them again in this process (it re-executes with the new
+    bundle, which places them anew)."""
+    deploying = state.deploying | (release & set(turn.phases))
+    # A group named earlier and still held (a parent waiting for its children) is released once they are gone.
+    ready = sorted((group for group in deploying if turn.phases.get(group) in (ACQUIRING, ONLINE)
+                    and not _children_held(spec, group, turn.phases, {})), key=spec.group_index.__getitem__)
+    for group in ready:
+        turn.phases[group] = RELEASING
+        turn.hurried.add(group)
+        turn.actions.append(Release(group))
+    if ready:
+        turn.said.append(f"releasing {', '.join(ready)} for a deploy that restarts or moves "
+                         + ("it" if len(ready) == 1 else "them"))
+    return replace(state, deploying=deploying)
 
 
 def _agree(spec: ClusterSpec, state: EngineState, partition: Tuple[str, ...], members: Mapping[str, Report],
@@ -484,7 +512,7 @@ def _follow(spec: ClusterSpec, state: EngineState, plan: Placement, members: Map
     taken, held_elsewhere, parents_waiting = [], [], []
     for group in spec.groups:
         if me not in plan.nodes(group.name) or group.name in phases or group.name in failed \
-                or not _may_keep(spec, keep, group.name, me, holding=False):
+                or group.name in state.deploying or not _may_keep(spec, keep, group.name, me, holding=False):
             continue
         holders = [node for node, report in others.items() if group.name in report.holds]
         if holders and not group.concurrent:
@@ -606,6 +634,12 @@ def _leave(spec: ClusterSpec, state: EngineState, stopping: str, members: Mappin
             _handed_off(state, members, view) or now - state.stopping_since > answer_deadline_ms(spec)):
         turn.actions.append(Leave(f"stopped on the operator's request ({stopping}): this node holds nothing"))
         turn.said.append("leaving: asked to stop, and nothing is held here")
+
+
+def handover_ready(state: EngineState) -> bool:
+    """Whether the daemon may hand over to the new bundle: no group a deploy named is held here any more (in any
+    phase), and no acquisition is half done."""
+    return not (state.deploying & state.holds) and all(phase != ACQUIRING for _, phase in state.phases)
 
 
 def online_groups(state: EngineState) -> Tuple[str, ...]:

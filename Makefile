@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench docs clean
+.PHONY: demo test bench sim docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2
+
+# The whole-cluster simulator: SEEDS schedules from FIRST, at most TIME seconds; SEED=N replays (and shrinks) one.
+SEEDS ?= 1000
+FIRST ?= 0
+TIME ?= 0
+sim: $(STAMP)
+	$(BIN)/python -m tests.sim.run $(if $(SEED),--seed $(SEED) --write-cases tests/sim/cases,--seeds $(SEEDS) --first $(FIRST) --time $(TIME))
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -163,6 +163,9 @@ class Observation(NamedTuple):
     # The groups a deploy restarts or moves (release.json), in the decision right after the daemon is told to hand
     # over: those held here are released, and the new bundle places them.
     release: FrozenSet[str] = frozenset()
+    # How long the node did not run before this decision (a pause, a stalled machine, a clock that jumped), when
+    # longer than the keep threshold: its peers may have declared it dead and taken its groups meanwhile.
+    stalled_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ class EngineState:
     stopping: str = ""  # takeover or offline: asked to stop, the node gives up its groups, then leaves
     stopping_since: int = 0
     deploying: FrozenSet[str] = frozenset()  # held when a deploy named them: released, never acquired again
+    rejoin_at: int = 0  # after a stall, the node gives up its groups and listens again until then
 
 
 class Decision(NamedTuple):
@@ -218,11 +222,13 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
     state = _take_requests(spec, state, observation, turn)
     acquire = observe(spec, observation.acquire, observation.veterans)
     keep = observe(spec, observation.keep, observation.veterans)
-    _keep(spec, state.node, keep, turn)
+    state = _stalled(spec, state, observation, turn)
+    _keep(spec, state, keep, observation.now_ms, turn)
     state = _release_for_deploy(spec, state, observation.release, turn)
     partition = acquire.view.partition_of(state.node) or (state.node,)
     members = {node: observation.acquire[node] for node in partition if node in observation.acquire}
-    state, leader = _agree(spec, state, partition, members, acquire.hash, observation.settled, turn)
+    state, leader = _agree(spec, state, partition, members, acquire.hash,
+                           observation.settled and observation.now_ms >= state.rejoin_at, turn)
     state, plan, happened = _plan(spec, state, leader, members, acquire, observation.now_ms, turn)
     if plan is not None:
         _follow(spec, state, plan, members, keep.status, turn)
@@ -330,11 +336,26 @@ def _take_requests(spec: ClusterSpec, state: EngineState, observation: Observati
     return state
 
 
-def _keep(spec: ClusterSpec, me: str, keep: Observed, turn: _Turn) -> None:
+def _stalled(spec: ClusterSpec, state: EngineState, observation: Observation, turn: _Turn) -> EngineState:
+    """3. Keep, after a stall: a node that did not run for longer than the keep threshold cannot know whether its
+    peers declared it dead and took its groups (a partition looks the same to them), so it gives up every group
+    and listens for a whole detection time before it takes any, as a node that starts; PowerHA halts such a
+    node instead (its dead man switch)."""
+    if not observation.stalled_ms:
+        return state
+    turn.said.append(f"this node did not run for {observation.stalled_ms} ms (a pause, or its clock jumped): its "
+                     "peers may have taken its groups; giving them up and listening again")
+    detection = spec.heartbeat.interval_ms * spec.heartbeat.miss_limit
+    return replace(state, rejoin_at=observation.now_ms + detection)
+
+
+def _keep(spec: ClusterSpec, state: EngineState, keep: Observed, now: int, turn: _Turn) -> None:
     """3. Keep: release at once, addresses first, the groups held that this node may not keep under the view of
-    the keep threshold (no quorum, or it can no longer host them); children before their parents."""
+    the keep threshold (no quorum, or it can no longer host them), or every group while it listens again after
+    a stall; children before their parents."""
+    me, rejoining = state.node, now < state.rejoin_at
     lost = sorted((group for group, phase in turn.phases.items() if phase in (ACQUIRING, ONLINE)
-                   and not _may_keep(spec, keep.status, group, me)), key=spec.group_index.__getitem__)
+                   and (rejoining or not _may_keep(spec, keep.status, group, me))), key=spec.group_index.__getitem__)
     # Children go first: a parent waits for the release of its children held here (after ordering).
     lost = [group for group in lost if not _children_held(spec, group, turn.phases, {})]
     for group in lost:
@@ -342,7 +363,8 @@ def _keep(spec: ClusterSpec, me: str, keep: Observed, turn: _Turn) -> None:
         turn.hurried.add(group)
         turn.actions.append(Release(group))
     if lost:
-        turn.said.append(f"releasing {', '.join(lost)}: {_why_lost(keep, me)}")
+        why = "listening again after a stall" if rejoining else _why_lost(keep, me)
+        turn.said.append(f"releasing {', '.join(lost)}: {why}")
 
 
 def _release_for_deploy(spec: ClusterSpec, state: EngineState, release: FrozenSet[str], turn: _Turn) -> EngineState:
@@ -375,7 +397,10 @@ def _agree(spec: ClusterSpec, state: EngineState, partition: Tuple[str, ...], me
     state = replace(state, partition=partition)
     waiting = [node for node, report in members.items() if node != state.node and report.view != view]
     if not settled:
-        turn.said.append("listening: a whole detection time has not passed since start")
+        turn.said.append("listening: a whole detection time has not passed since it started or stalled")
+        return state, None
+    if state.node not in members:  # its own report went stale: its clock jumped since it last beat
+        turn.said.append("waiting for its own next report")
         return state, None
     if waiting:
         turn.said.append(f"waiting for {', '.join(waiting)} to agree on view {view}")
@@ -637,9 +662,11 @@ def _leave(spec: ClusterSpec, state: EngineState, stopping: str, members: Mappin
 
 
 def handover_ready(state: EngineState) -> bool:
-    """Whether the daemon may hand over to the new bundle: no group a deploy named is held here any more (in any
-    phase), and no acquisition is half done."""
-    return not (state.deploying & state.holds) and all(phase != ACQUIRING for _, phase in state.phases)
+    """Whether the daemon may hand over to the new bundle: no group a deploy named is still held here (a group in
+    error stays held and is handed over as it is: no release would bring it down), and no acquisition is half
+    done."""
+    return all(phase != ACQUIRING and (phase == ERROR or group not in state.deploying)
+               for group, phase in state.phases)
 
 
 def online_groups(state: EngineState) -> Tuple[str, ...]:

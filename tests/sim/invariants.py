@@ -1,0 +1,116 @@
+"""What must hold after every step of a simulated cluster, checked against the world's truth, not the nodes'.
+
+- **One holder.** No group (not `concurrent`) has anything up (its addresses
+  or its other resources) on two nodes whose daemons run, beyond a grace,
+  when the two hear each other, are joined by a working non-IP link, or when
+  quorum or a tie-breaker protects the cluster from two partitions both
+  running it. The grace is what a correct cluster needs to clear an overlap
+  it could not prevent (a heal, a daemon that comes back from a pause): a
+  detection time to see it, the release's timeout, and two intervals.
+- **No acquisition over a holder.** A node starts acquiring a group only
+  when no other node whose daemon runs may still hold it: its release has
+  finished, or the two cannot hear each other and nothing protects the group
+  from a split (its holder, as far as anyone can tell, is dead).
+- **Nothing raises** out of a node's loop (`World._guarded`).
+
+A daemon that is paused or crashed cannot release anything: what it holds
+meanwhile is counted (`unfenced_ms`), not a breach. Fencing such a node (a
+watchdog, a crash guardian) is the hardening issue's; the invariants hold
+the moment it runs again.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Breach(NamedTuple):
+    at_ms: int
+    kind: str  # one-holder, acquired-over-holder, raised, unsettled, misplaced, offline
+    text: str
+    step: str  # what the world was doing
+
+
+class Invariants:
+    def __init__(self, world) -> None:
+        self.world = world
+        spec = world.spec
+        self.protected = spec.heartbeat.quorum == "majority" or spec.heartbeat.tie_breaker is not None
+        self.detection = spec.heartbeat.interval_ms * spec.heartbeat.miss_limit
+        self.breaches: list[Breach] = []
+        self.overlaps: dict[tuple[str, str, str], int] = {}  # (group, first, second) -> since when
+        self.checks = 0
+        self.unfenced_ms = 0
+        self.next_check = 0
+        self.dirty = True
+
+    def breach(self, kind: str, text: str, step: str = "") -> None:
+        if len(self.breaches) < 20:  # the first tell the story; a thousand more only slow the run
+            self.breaches.append(Breach(self.world.now, kind, text, step))
+
+    def addresses_set(self, node: str) -> None:
+        self.dirty = True
+
+    def grace(self, group: str) -> int:
+        return self.detection + self.world.timeout_ms(group) + 2 * self.world.spec.heartbeat.interval_ms
+
+    def _conflict(self, first: str, second: str) -> bool:
+        world = self.world
+        return self.protected or world.connected(first, second) or world.linked(first, second)
+
+    def acquiring(self, node: str, group: str) -> None:
+        world = self.world
+        self.dirty = True
+        if world.spec.group(group).concurrent:
+            return
+        for holder in world.holders(group):
+            if holder == node or world.nodes[holder].loop is None:
+                continue
+            if world.now < world.nodes[holder].paused_until:
+                continue
+            if world.connected(node, holder) or world.linked(node, holder):
+                self.breach("acquired-over-holder", f"{node} starts acquiring {group} while {holder}, which it "
+                                                    f"hears, still has it up ({self._what(holder, group)})")
+
+    def _what(self, node: str, group: str) -> str:
+        world = self.world
+        labels = set(world.spec.group(group).service_ips)
+        parts = [label for label, _, _ in world.addresses.get(node, ()) if label in labels]
+        state = world.resources.get((node, group))
+        if state:
+            parts.append(f"resources {state}")
+        return ", ".join(parts) or "nothing"
+
+    def after_step(self, step: str) -> None:
+        world = self.world
+        if not self.dirty and world.now < self.next_check:
+            return
+        self.dirty = False
+        self.next_check = world.now + world.spec.heartbeat.interval_ms
+        self.checks += 1
+        current = set()
+        for group in world.spec.groups:
+            if group.concurrent:
+                continue
+            holders = world.holders(group.name)
+            if len(holders) < 2:
+                continue
+            running = [node for node in holders if world.nodes[node].loop is not None
+                       and world.now >= world.nodes[node].paused_until]
+            if len(running) < len(holders):
+                self.unfenced_ms += world.spec.heartbeat.interval_ms
+            for index, first in enumerate(running):
+                for second in running[index + 1:]:
+                    if not self._conflict(first, second):
+                        continue
+                    key = (group.name, first, second)
+                    current.add(key)
+                    since = self.overlaps.setdefault(key, world.now)
+                    if world.now - since > self.grace(group.name):
+                        self.breach("one-holder", f"{group.name} is up on {first} ({self._what(first, group.name)}) "
+                                                  f"and {second} ({self._what(second, group.name)}) for "
+                                                  f"{world.now - since} ms", step)
+                        self.overlaps[key] = world.now  # said once a grace
+        for key in list(self.overlaps):
+            if key not in current:
+                del self.overlaps[key]

@@ -451,7 +451,7 @@ def _lead(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Map
                        for group in current.groups_on(node))
         step = transition(spec, current, state.agreed, acquire.status)
         placement = hold_offline(spec, step.placement, acquire.status, offline)
-        timers = tuple((now + move.delay_ms, move) for move in step.pending if move.group not in offline)
+        timers = _timers(spec, state, step.pending, placement, acquire.status, offline, now)
         said.append(f"planned view {acquire.hash}: {_describe(spec, current, placement)}")
         return replace(state, plan=placement, plan_id=(acquire.hash, 0), timers=timers, leading=True,
                        offline=frozenset(offline))
@@ -469,6 +469,24 @@ def _lead(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Map
         said.append("fallback: " + ", ".join(f"{move.group} {move.source} -> {move.target}" for move in valid))
     return replace(state, plan=placement, plan_id=_revised(state.plan_id),
                    timers=tuple(item for item in state.timers if item[1] not in due))
+
+
+def _timers(spec: ClusterSpec, state: EngineState, pending: Tuple[Move, ...], placement: Placement,
+            status: Status, offline: Set[str], now: int) -> Tuple[Tuple[int, Move], ...]:
+    """The fallbacks a new plan times: those its transition starts, and those still due from before, which a
+    view change must not lose: a leader keeps the due time it was timing; a node the lead passed to did not
+    know it, so the delay starts again, never shorter."""
+    timers = [(now + move.delay_ms, move) for move in pending if move.group not in offline]
+    timed = {move.group for move in pending}
+    before = {move.group: at for at, move in state.timers} if state.leading else {}
+    for move in fallback_moves(spec, placement, status):
+        if move.group in timed or move.group in offline:
+            continue
+        if move.group in before:
+            timers.append((before[move.group], move))
+        elif not state.leading:
+            timers.append((now + move.delay_ms, move))
+    return tuple(timers)
 
 
 def _operate(spec: ClusterSpec, state: EngineState, acquire: Observed, members: Mapping[str, Report], now: int,
@@ -663,10 +681,9 @@ def _leave(spec: ClusterSpec, state: EngineState, stopping: str, members: Mappin
 
 def handover_ready(state: EngineState) -> bool:
     """Whether the daemon may hand over to the new bundle: no group a deploy named is still held here (a group in
-    error stays held and is handed over as it is: no release would bring it down), and no acquisition is half
-    done."""
-    return all(phase != ACQUIRING and (phase == ERROR or group not in state.deploying)
-               for group, phase in state.phases)
+    error stays held and is handed over as it is: no release would bring it down), and no acquisition or
+    release is half done (the new process adopts what is held as online)."""
+    return all(phase == ONLINE and group not in state.deploying or phase == ERROR for group, phase in state.phases)
 
 
 def online_groups(state: EngineState) -> Tuple[str, ...]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import random
 import traceback
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -248,7 +249,10 @@ class World:
         self.trace: list[str] = []
         self.say = log or (lambda text: None)
         self.invariants = Invariants(self)
+        self.records: dict[str, deque] = {name: deque(maxlen=60) for name in spec.node_names}  # what a replay shows
         self.request_count = 0
+        self.joined: dict[str, int] = {}  # node -> when its daemon last started
+        self.acquired: dict[tuple[str, str], int] = {}  # (node, group) -> when its acquisition there began
         self.requests_made: list[tuple[int, Request, str]] = []
         targets = subnet_targets(spec)
         self.targets = {end.key: targets[medium.index] for medium in media(spec) if medium.index in targets
@@ -286,6 +290,7 @@ class World:
         if not self.down.node_up(name) or sim.loop is not None:
             return
         self.incarnations += 1
+        self.joined[name] = self.now
         sim.generation += 1
         sim.paused_until = 0
         sim.deploying = False
@@ -296,7 +301,7 @@ class World:
                       {link: SimDisk(self, name, link) for link in self._links_of(name, disk=True)},
                       {link: SimStream(self, name, link) for link in self._links_of(name, disk=False)},
                       SimProber(self, name), SimActuator(self, name), worker, SimScripts(),
-                      lambda: self.carriers(name), lambda record: None, answers.append)
+                      lambda: self.carriers(name), self._recorder(name), answers.append)
         if handover is None:
             state = clean_leftovers(self.spec, name, ports, SimDriver(self, name))
         else:
@@ -305,6 +310,13 @@ class World:
         sim.next_tick = self.now + self.random.randrange(self.spec.heartbeat.interval_ms)
         sim.last_run = self.now
         self._schedule(sim)
+
+    def _recorder(self, name: str):
+        records = self.records[name]
+
+        def record(entry: dict) -> None:
+            records.append((self.now, entry))
+        return record
 
     def _links_of(self, node: str, disk: bool) -> list[str]:
         return [link.name for link in self.spec.links if node in link.nodes and bool(link.disk) == disk]
@@ -532,6 +544,17 @@ class World:
         return sum(app.timeout_ms for app in spec.applications) + STEP_TIMEOUT_MS * (
             len(spec.volume_groups) + len(spec.filesystems)) + 1
 
+    def _hang_ms(self, action) -> int:
+        """How long a hung action runs before its timeout kills it: a monitor's probe its monitor's timeout, a
+        restart its application's stop and start, a group's acquisition or release all its steps'."""
+        if isinstance(action, (Probe, Restart)):
+            application = next(app for app in self.spec.group(action.group).applications
+                                if app.name == action.application)
+            if isinstance(action, Probe):
+                return application.monitor.timeout_ms if application.monitor else application.timeout_ms
+            return 2 * application.timeout_ms
+        return self.timeout_ms(action.group)
+
     def drive(self, node: str, action, at_once: bool = False) -> tuple[int, Done]:
         """How long the driver takes over the action, and how it ends."""
         kind = type(action).__name__.lower()
@@ -540,9 +563,10 @@ class World:
         if isinstance(action, Acquire):
             self.invariants.acquiring(node, group)
             self.resources[(node, group)] = "acquiring"
+            self.acquired[(node, group)] = self.now
         rng = self.random
         duration = {"ok": rng.randrange(1, 30), "slow": rng.randrange(300, 3000),
-                    "hang": self.timeout_ms(group)}.get(behaviour, rng.randrange(1, 100))
+                    "hang": self._hang_ms(action)}.get(behaviour, rng.randrange(1, 100))
         ok = behaviour in ("ok", "slow")
         clean = behaviour != "dirty"
         if isinstance(action, Release) and behaviour == "fail":
@@ -580,19 +604,26 @@ class World:
         found |= {node for node, name in self.resources if name == group}
         return sorted(found, key=self.spec.node_index.__getitem__)
 
+    def carries(self, medium_name: str) -> bool:
+        """Whether a medium carries beats well enough to count as a path between the nodes it joins: a path that
+        loses, corrupts or reorders much of what it carries is, to the nodes, a cut that comes and goes (as on
+        any heartbeat network), so that the invariants then ask quorum's protection, not one holder."""
+        quality = self._quality(medium_name)
+        interval = self.spec.heartbeat.interval_ms
+        return quality.loss <= 0.05 and quality.corrupt <= 0.05 and quality.jitter_ms <= interval // 4 \
+            and quality.delay_ms + quality.jitter_ms < interval
+
     def connected(self, first: str, second: str) -> bool:
-        """Whether a path between the two nodes carries beats both ways now (a quality that loses some is still
-        a path)."""
+        """Whether a path between the two nodes carries beats both ways now."""
         down = self.down
         if not (down.node_up(first) and down.node_up(second)):
             return False
         for path in heartbeat_paths(self.spec, first):
-            if path.peer_of(first).node != second:
+            if path.peer_of(first).node != second or not self.carries(path.medium.name):
                 continue
             if path.medium.kind == "subnet":
                 one, other = path.end_of(first).adapter, path.peer_of(first).adapter
-                if down.sends(one) and down.receives(other) and down.sends(other) and down.receives(one) \
-                        and self._quality(path.medium.name).loss < 1:
+                if down.sends(one) and down.receives(other) and down.sends(other) and down.receives(one):
                     return True
             elif all(end_works(down, path.medium, end) for end in (path.first, path.second)):
                 return True
@@ -602,6 +633,7 @@ class World:
         """Whether a working non-IP link joins the two nodes."""
         for path in heartbeat_paths(self.spec, first):
             if path.medium.kind != "subnet" and path.peer_of(first).node == second \
+                    and self.carries(path.medium.name) \
                     and all(end_works(self.down, path.medium, end) for end in (path.first, path.second)):
                 return True
         return False

@@ -226,7 +226,9 @@ def read_start(spec: ClusterSpec, data: Any) -> Start:
     status = assess(spec, names)
     for group, nodes in start.groups:
         for node in nodes:
-            kind, words = why_not(spec, status, group, node)
+            # A start is groups already running: each is judged as its holder keeps it (an adapter in doubt
+            # serves), not as a node takes it.
+            kind, words = why_not(spec, status, group, node, keep=True)
             if kind:
                 raise SimulationError(f"the start placement puts {group} on {node}, which cannot host it: {words}")
     return Start(title, start, names)

@@ -36,6 +36,7 @@ class Detector:
         self.carrier_up: Dict[str, bool] = {adapter.ifname: True for adapter in spec.adapters_by_node[node]}
         self.started_ms = started_ms
         self.last_reply: Dict[str, int] = {}  # ifname -> when a ping target last answered through it
+        self.carrier_back: Dict[str, int] = {}  # ifname -> when its carrier last came back
 
     def beat(self, path_id: str, now_ms: int) -> bool:
         """A checked beat from the peer on a path of this node; False for a path this node does not have."""
@@ -44,8 +45,10 @@ class Detector:
         self.last[path_id] = now_ms
         return True
 
-    def carrier(self, ifname: str, up: bool) -> None:
+    def carrier(self, ifname: str, up: bool, now_ms: int) -> None:
         if ifname in self.carrier_up:
+            if up and not self.carrier_up[ifname]:
+                self.carrier_back[ifname] = now_ms
             self.carrier_up[ifname] = up
 
     def heard(self, now_ms: int, keep: bool = False) -> FrozenSet[str]:
@@ -79,9 +82,12 @@ class Detector:
         return frozenset(ifname for ifname, up in self.carrier_up.items() if up)
 
     def settled(self, now_ms: int) -> bool:
-        """Whether the node has listened for a whole detection time since it started: before that, silence
-        from a peer means nothing yet."""
-        return now_ms - self.started_ms >= self.miss_limit * self.interval_ms
+        """Whether the node has listened for a whole detection time since it started, and since a carrier of its
+        came back: before that, silence from a peer (on the paths that adapter just regained) means nothing yet;
+        a node whose cable was plugged back in has not heard the others through it, and must not take what they
+        hold as if they were gone."""
+        window = self.miss_limit * self.interval_ms
+        return now_ms - self.started_ms >= window and all(now_ms - at >= window for at in self.carrier_back.values())
 
     def peers_of(self, path_ids: Iterable[str]) -> FrozenSet[str]:
         return frozenset(self.paths[path_id].peer_of(self.node).node for path_id in path_ids)

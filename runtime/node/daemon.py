@@ -259,7 +259,7 @@ class Daemon:
                 else None
             if name is not None:
                 carrier = message.get_attr("IFLA_CARRIER")
-                self.loop.carrier(name, message.get("event") == "RTM_NEWLINK" and carrier == 1)
+                self.loop.carrier(name, message.get("event") == "RTM_NEWLINK" and carrier == 1, self.now())
 
     def _control(self, connection, request) -> None:
         """One line from the control socket: status at once; a request to the engine, answered by `Reply`."""

@@ -117,8 +117,8 @@ class NodeLoop:
             if report.origin != self.node:
                 self.table.learn(report, now_ms)
 
-    def carrier(self, ifname: str, up: bool) -> None:
-        self.detector.carrier(ifname, up)
+    def carrier(self, ifname: str, up: bool, now_ms: int) -> None:
+        self.detector.carrier(ifname, up, now_ms)
 
     def target_answered(self, ifname: str, now_ms: int) -> None:
         self.detector.reply(ifname, now_ms)
@@ -151,7 +151,7 @@ class NodeLoop:
     def tick(self, now_ms: int) -> None:
         """Report, beat on every adapter and link, read the disks, probe the targets, and decide."""
         for ifname, up in self.ports.carriers().items():  # netlink tells at once; this in case it was lost
-            self.detector.carrier(ifname, up)
+            self.detector.carrier(ifname, up, now_ms)
         tie = self.spec.heartbeat.tie_breaker
         self.report = own_report(self.spec, self.report, self.state, self.incarnation, self.detector.heard(now_ms),
                                  self.detector.carriers(), bool(tie) and self.tie_ok, self.view,

@@ -119,7 +119,7 @@ class Sim:
             for adapter in spec.adapters_by_node[sim.name]:
                 carrier = (adapter.node, adapter.ifname) not in down.adapters if self.hung_switches else \
                     down.usable(adapter)
-                sim.detector.carrier(adapter.ifname, carrier)
+                sim.detector.carrier(adapter.ifname, carrier, self.now)
                 if self.targets.get(adapter.key) and down.sends(adapter) and down.receives(adapter):
                     sim.detector.reply(adapter.ifname, self.now)
             tie = spec.heartbeat.tie_breaker

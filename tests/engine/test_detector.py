@@ -39,7 +39,7 @@ def test_paths_heard(beats, carriers, now, heard, kept):
     for path, at in beats.items():
         assert detector.beat(path, at)
     for ifname, up in carriers.items():
-        detector.carrier(ifname, up)
+        detector.carrier(ifname, up, 0)
     assert detector.heard(now) == heard
     assert detector.heard(now, keep=True) == kept
 
@@ -51,3 +51,11 @@ def test_a_beat_on_a_path_the_node_does_not_have_is_refused():
 def test_silence_means_nothing_before_a_whole_detection_time():
     detector = Detector(TWO, "alpha", 1000)
     assert not detector.settled(5999) and detector.settled(6000)
+
+
+def test_silence_means_nothing_for_a_detection_time_after_a_carrier_came_back():
+    detector = Detector(TWO, "alpha", 0)
+    detector.carrier("en0", False, 10_000)
+    assert detector.settled(10_000)
+    detector.carrier("en0", True, 12_000)
+    assert not detector.settled(16_999) and detector.settled(17_000)

@@ -5,8 +5,9 @@
   when the two hear each other, are joined by a working non-IP link, or when
   quorum or a tie-breaker protects the cluster from two partitions both
   running it. The grace is what a correct cluster needs to clear an overlap
-  it could not prevent (a heal, a daemon that comes back from a pause): a
-  detection time to see it, the release's timeout, and two intervals.
+  it could not prevent (a heal, a daemon that comes back from a pause): two
+  detection times to see it and agree, the releases' timeouts of the group
+  and the groups after it, and two intervals.
 - **No acquisition over a holder.** A node starts acquiring a group only
   when no other node whose daemon runs may still hold it: its release has
   finished, or the two cannot hear each other and nothing protects the group
@@ -52,7 +53,13 @@ class Invariants:
         self.dirty = True
 
     def grace(self, group: str) -> int:
-        return self.detection + self.world.timeout_ms(group) + 2 * self.world.spec.heartbeat.interval_ms
+        """Two detection times (a node whose carrier came back listens one before it agrees, agreeing takes up
+        to another), the releases of the group and of the groups started after it (children go first), and two
+        intervals."""
+        world = self.world
+        children = [child.name for child in world.spec.groups if group in child.after]
+        releases = world.timeout_ms(group) + sum(world.timeout_ms(child) for child in children)
+        return 2 * self.detection + releases + 2 * world.spec.heartbeat.interval_ms
 
     def _conflict(self, first: str, second: str) -> bool:
         world = self.world

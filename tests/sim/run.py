@@ -157,7 +157,7 @@ def draw_schedule(seed: int, incidents: int = 20, chaos_s: tuple[int, int] = (60
         elif kind == "deploy" and groups:
             released = sorted(group for group in groups if rng.randrange(3) == 0)
             events.append([at, "deploy", released])
-    events.sort(key=lambda event: event[0])
+    events = sorted((event for event in events if event[0] < chaos), key=lambda event: event[0])
     return Schedule(seed, source, text, chaos, events)
 
 
@@ -207,6 +207,8 @@ def run_schedule(schedule: Schedule, check_settling: bool = True) -> Result:
         world.start_daemon(node)
     for event in schedule.events:
         at, kind, arguments = event[0], event[1], event[2:]
+        if at >= schedule.chaos_ms:
+            continue  # the quiet phase is quiet
         world.at(at, lambda kind=kind, arguments=arguments: _apply(world, kind, arguments), f"{kind} {arguments}")
     world.run_until(schedule.chaos_ms)
     if check_settling:

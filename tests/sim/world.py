@@ -457,7 +457,7 @@ class World:
                 self.start_daemon(name)
             elif sim.loop is not None:
                 for ifname, up in self.carriers(name).items():  # netlink tells at once
-                    sim.loop.carrier(ifname, up)
+                    sim.loop.carrier(ifname, up, sim.local(self.now))
 
     def carriers(self, node: str) -> dict[str, bool]:
         """A port, deaf, mute or hung switch failure keeps the carrier up; the adapter's or its switch's own

@@ -149,7 +149,13 @@ class NodeLoop:
                               body), self.key)
 
     def tick(self, now_ms: int) -> None:
-        """Report, beat on every adapter and link, read the disks, probe the targets, and decide."""
+        """One interval: `beat`, then decide."""
+        self.beat(now_ms)
+        self.decide(now_ms)
+
+    def beat(self, now_ms: int) -> None:
+        """Report, beat on every adapter and link, read the disks, and probe the targets (the engine tests run
+        every node's beat before any node decides, as on a network faster than an interval)."""
         for ifname, up in self.ports.carriers().items():  # netlink tells at once; this in case it was lost
             self.detector.carrier(ifname, up, now_ms)
         tie = self.spec.heartbeat.tie_breaker
@@ -178,7 +184,6 @@ class NodeLoop:
         self.ports.prober.send(now_ms)
         for text in self.ports.prober.warnings():  # each said once
             self.ports.log({"event": "warning", "text": text})
-        self.decide(now_ms)
 
     def decide(self, now_ms: int) -> None:
         """Decide on what the node knows at `now_ms`, and act: at every tick, and between ticks when a report

@@ -85,15 +85,16 @@ class Schedule:
     chaos_ms: int
     events: list = field(default_factory=list)  # [at_ms, kind, *arguments], time order
     note: str = ""  # what a regression case was
+    strict: bool = False  # a node hears another the moment a path joins them (Invariants)
 
     def to_json(self) -> dict:
-        return {"seed": self.seed, "source": self.source, "note": self.note, "chaos_ms": self.chaos_ms,
-                "events": self.events, "cluster": self.cluster}
+        return {"seed": self.seed, "source": self.source, "note": self.note, "strict": self.strict,
+                "chaos_ms": self.chaos_ms, "events": self.events, "cluster": self.cluster}
 
     @staticmethod
     def from_json(data: dict) -> "Schedule":
         return Schedule(data["seed"], data["source"], data["cluster"], data["chaos_ms"], data["events"],
-                        data.get("note", ""))
+                        data.get("note", ""), data.get("strict", False))
 
 
 def draw_schedule(seed: int, incidents: int = 20, chaos_s: tuple[int, int] = (60, 150)) -> Schedule | None:
@@ -202,7 +203,7 @@ def run_schedule(schedule: Schedule, check_settling: bool = True) -> Result:
     started = time.perf_counter()
     spec = load_cluster(schedule.cluster)
     assert spec is not None, "a schedule's cluster builds"
-    world = World(spec, schedule.seed)
+    world = World(spec, schedule.seed, schedule.strict)
     for node in spec.node_names:
         world.start_daemon(node)
     for event in schedule.events:
@@ -252,7 +253,7 @@ def _apply(world: World, kind: str, arguments: list) -> None:
         world.recover(arguments[0])
     elif kind == "quality":
         medium, loss, duplicate, corrupt, delay, jitter = arguments
-        world.quality[medium] = Quality(loss, duplicate, corrupt, max(1, delay), jitter)
+        world.set_quality(medium, Quality(loss, duplicate, corrupt, max(1, delay), jitter))
     elif kind == "pause":
         world.pause(arguments[0], arguments[1])
     elif kind == "crash":
@@ -276,6 +277,7 @@ def _apply(world: World, kind: str, arguments: list) -> None:
 def _quiet(world: World) -> None:
     """The faults stop: paths perfect, drivers well, every daemon of a node that is up running."""
     world.quality.clear()
+    world.reconnect()
     world.behaviour.clear()
     for node in world.spec.node_names:
         world.start_daemon(node)
@@ -285,8 +287,8 @@ def _snapshot(world: World) -> dict:
     found = {}
     for name, sim in world.nodes.items():
         loop = sim.loop
-        found[name] = None if loop is None else (loop.state.phases, loop.state.plan_id, loop.state.addresses,
-                                                 world.addresses.get(name, ()))
+        found[name] = None if loop is None else (loop.state.phases, loop.state.plan_id, loop.view,
+                                                 loop.state.addresses, world.addresses.get(name, ()))
     return found
 
 
@@ -380,7 +382,7 @@ def shrink(schedule: Schedule, kind: str, budget_s: float = 120) -> Schedule:
         index, progressed = 0, False
         while index < len(best.events) and time.monotonic() < deadline:
             events = best.events[:index] + best.events[index + chunk:]
-            trial = Schedule(best.seed, best.source, best.cluster, best.chaos_ms, events, best.note)
+            trial = Schedule(best.seed, best.source, best.cluster, best.chaos_ms, events, best.note, best.strict)
             if fails(run_schedule(trial)):
                 best, progressed = trial, True
             else:
@@ -388,7 +390,7 @@ def shrink(schedule: Schedule, kind: str, budget_s: float = 120) -> Schedule:
         if not progressed:
             chunk //= 2
     last = max((event[0] for event in best.events), default=0)
-    shorter = Schedule(best.seed, best.source, best.cluster, max(last + 1, 1000), best.events, best.note)
+    shorter = Schedule(best.seed, best.source, best.cluster, max(last + 1, 1000), best.events, best.note, best.strict)
     if shorter.chaos_ms < best.chaos_ms and fails(run_schedule(shorter)):
         best = shorter
     return best

@@ -230,7 +230,7 @@ class SimNode:
 
 
 class World:
-    def __init__(self, spec: ClusterSpec, seed: int, log: Callable[[str], None] | None = None):
+    def __init__(self, spec: ClusterSpec, seed: int, strict: bool = False):
         self.spec = spec
         self.random = random.Random(seed)
         self.now = 0
@@ -247,11 +247,11 @@ class World:
         self.incarnations = 0
         self.steps = 0
         self.trace: list[str] = []
-        self.say = log or (lambda text: None)
-        self.invariants = Invariants(self)
+        self.invariants = Invariants(self, strict)
         self.records: dict[str, deque] = {name: deque(maxlen=60) for name in spec.node_names}  # what a replay shows
         self.request_count = 0
         self.joined: dict[str, int] = {}  # node -> when its daemon last started
+        self.together: dict[tuple[str, str], int] = {}  # (node, node) file order -> connected without a break since
         self.acquired: dict[tuple[str, str], int] = {}  # (node, group) -> when its acquisition there began
         self.requests_made: list[tuple[int, Request, str]] = []
         targets = subnet_targets(spec)
@@ -441,10 +441,33 @@ class World:
     def recover(self, component: str) -> None:
         self._set_failed(self.failed - {component})
 
+    def set_quality(self, medium: str, quality: Quality) -> None:
+        self.quality[medium] = quality
+        self.reconnect()
+
+    def reconnect(self) -> None:
+        """Which pairs of nodes are connected now, each since when it has been without a break."""
+        names = self.spec.node_names
+        together = {}
+        for index, first in enumerate(names):
+            for second in names[index + 1:]:
+                if self.connected(first, second) or self.linked(first, second):
+                    together[(first, second)] = self.together.get((first, second), self.now)
+        self.together = together
+
+    def hear_each_other(self, first: str, second: str) -> bool:
+        """Connected long enough for each to have heard the other and learnt that the other hears it: two
+        intervals and the slowest delivery since the last break."""
+        key = (first, second) if self.spec.node_index[first] < self.spec.node_index[second] else (second, first)
+        since = self.together.get(key)
+        lag = max((quality.delay_ms + quality.jitter_ms for quality in self.quality.values()), default=1)
+        return since is not None and self.now - since >= 2 * self.spec.heartbeat.interval_ms + lag
+
     def _set_failed(self, failed: set[str]) -> None:
         before = self.down
         self.failed = set(failed)
         self.down = expand(self.spec, self.failed)
+        self.reconnect()
         for name, sim in self.nodes.items():
             if before.node_up(name) and not self.down.node_up(name):  # the machine is off: all with it
                 sim.loop = None

@@ -77,6 +77,14 @@ class Detector:
         return frozenset(ifname for ifname, at in self.last_reply.items()
                          if now_ms - at < window and self.carrier_up.get(ifname, True))
 
+    def shift(self, gap_ms: int) -> None:
+        """The node did not run for `gap_ms` (a pause, a clock that jumped): what it last heard is as recent as
+        it was before (see `runtime.node.loop.NodeLoop`)."""
+        self.last = {path_id: None if at is None else at + gap_ms for path_id, at in self.last.items()}
+        self.last_reply = {ifname: at + gap_ms for ifname, at in self.last_reply.items()}
+        self.carrier_back = {ifname: at + gap_ms for ifname, at in self.carrier_back.items()}
+        self.started_ms += gap_ms
+
     def carriers(self) -> FrozenSet[str]:
         """The node's adapters whose carrier is up."""
         return frozenset(ifname for ifname, up in self.carrier_up.items() if up)

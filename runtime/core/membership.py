@@ -86,8 +86,11 @@ def report_body(reports: Mapping[str, Report]) -> Dict[str, Any]:
                   for origin, r in reports.items()}}
 
 
-def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
-    """The reports of a beat's body; Dropped("malformed") for one that is not of this cluster's shape."""
+def reports_in(spec: ClusterSpec, body: Dict[str, Any],
+               known: Optional[Mapping[str, Tuple[int, int]]] = None) -> List[Report]:
+    """The reports of a beat's body; Dropped("malformed") for one that is not of this cluster's shape. `known`:
+    origin -> (incarnation, seq) of the reports the node has already; a report no newer is left unread (a beat
+    relays every fresh report, so most of what arrives is known)."""
     raw = body.get("r")
     if not isinstance(raw, dict):
         raise Dropped("malformed", "a beat without reports")
@@ -98,7 +101,11 @@ def reports_in(spec: ClusterSpec, body: Dict[str, Any]) -> List[Report]:
         incarnation, seq, heard, carriers, tie, holds, seen, plan_id, plan, settled, online, failed = fields[:12]
         requests, answers, offline, stopping, reach = fields[12:]
         if isinstance(incarnation, bool) or not isinstance(incarnation, int) or isinstance(seq, bool) \
-                or not isinstance(seq, int) or not isinstance(tie, bool) or not isinstance(seen, str) \
+                or not isinstance(seq, int):
+            raise Dropped("malformed", f"a report of {origin}")
+        if known is not None and origin in known and (incarnation, seq) <= known[origin]:
+            continue
+        if not isinstance(tie, bool) or not isinstance(seen, str) \
                 or not all(isinstance(item, list) and all(isinstance(x, str) for x in item)
                            for item in (heard, carriers, holds, online, failed, offline, reach)):
             raise Dropped("malformed", f"a report of {origin}")
@@ -158,6 +165,7 @@ class Table:
     def __init__(self, window_ms: int = 0) -> None:
         self.window_ms = window_ms
         self.entries: Dict[str, Tuple[Report, int, int]] = {}
+        self.versions: Dict[str, Tuple[int, int]] = {}  # origin -> (incarnation, seq) of the report kept
 
     def learn(self, report: Report, now_ms: int) -> bool:
         """Keep the report if it is newer than the one known; True if it was."""
@@ -166,7 +174,13 @@ class Table:
             return False
         back = known is None or now_ms - known[1] >= self.window_ms or report.incarnation != known[0].incarnation
         self.entries[report.origin] = (report, now_ms, now_ms if back else known[2])
+        self.versions[report.origin] = (report.incarnation, report.seq)
         return True
+
+    def shift(self, gap_ms: int) -> None:
+        """The node did not run for `gap_ms`: the reports it had are as fresh as they were."""
+        self.entries = {origin: (report, at + gap_ms, since + gap_ms)
+                        for origin, (report, at, since) in self.entries.items()}
 
     def fresh(self, now_ms: int, within_ms: int) -> Dict[str, Report]:
         """The reports that grew within `within_ms`."""
@@ -194,6 +208,22 @@ def observe(spec: ClusterSpec, reports: Mapping[str, Report],
     """What the fresh reports say (see the module docstring). `veterans`: the nodes whose silence on a subnet
     counts against an adapter (default all): a node that has only just come back is not heard by the others'
     adapters yet, and that shows nothing."""
+    # Remembered by what it reads (a node decides twice an interval on reports whose sights rarely change).
+    key = (tuple(sorted((origin, report.heard, report.carriers, report.reach, report.tie, report.settled,
+                         report.failed) for origin, report in reports.items())), veterans)
+    cache = spec.derived.setdefault("observed", {})
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= OBSERVED_KEPT:
+            cache.clear()
+        found = cache[key] = _observe(spec, reports, veterans)
+    return found
+
+
+OBSERVED_KEPT = 256
+
+
+def _observe(spec: ClusterSpec, reports: Mapping[str, Report], veterans: Optional[FrozenSet[str]]) -> Observed:
     live = frozenset(reports)
     seen, states = view_of(spec, reports, veterans)
     failed = frozenset(adapter.key for adapter in spec.adapters

@@ -88,7 +88,8 @@ class NodeLoop:
         self.requests: List[Request] = []  # from the control socket, for the next decision
         self.release: FrozenSet[str] = frozenset()  # a deploy's groups to release, for the next decision
         self.leaving = False  # the engine said Leave: the daemon exits
-        self.last_run: Optional[int] = None  # when the loop last decided, to see a stall
+        self.last_run: Optional[int] = None  # when the loop last ran, to see a stall
+        self.stalled = 0  # the stall seen since the last decision, for it
         self.last_logged = ""
         self.drops_logged = 0
         self.oversized: set = set()  # disk links a beat did not fit, warned of
@@ -98,6 +99,7 @@ class NodeLoop:
     def take(self, data: bytes, now_ms: int, channel: str = "", via_udp: Optional[str] = None) -> None:
         """One message that arrived (on a link's `channel`, or on the adapter `via_udp`): checked, counted if
         dropped, else heard and learnt."""
+        self._resume(now_ms)
         try:
             message = decode(data, self.key, self.spec.name, self.config)
             if message.sender == self.node:
@@ -108,7 +110,7 @@ class NodeLoop:
             if not path:
                 return  # a broadcast of another subnet that the switches carried here: no path, not a drop
             self.freshness.check(message, path)
-            reports = reports_in(self.spec, message.body)
+            reports = reports_in(self.spec, message.body, self.table.versions)
         except Dropped as exc:
             self.drops.add(exc.reason)
             return
@@ -156,6 +158,7 @@ class NodeLoop:
     def beat(self, now_ms: int) -> None:
         """Report, beat on every adapter and link, read the disks, and probe the targets (the engine tests run
         every node's beat before any node decides, as on a network faster than an interval)."""
+        self._resume(now_ms)
         for ifname, up in self.ports.carriers().items():  # netlink tells at once; this in case it was lost
             self.detector.carrier(ifname, up, now_ms)
         tie = self.spec.heartbeat.tie_breaker
@@ -188,12 +191,13 @@ class NodeLoop:
     def decide(self, now_ms: int) -> None:
         """Decide on what the node knows at `now_ms`, and act: at every tick, and between ticks when a report
         goes stale."""
+        self._resume(now_ms)
         observation = Observation(now_ms, self.table.fresh(now_ms, self.detection),
                                   self.table.fresh(now_ms, self.detection - self.interval),
                                   self.detector.settled(now_ms),
                                   self.table.veterans(now_ms, self.detection) | {self.node}, self.finished(),
-                                  tuple(self.requests), self.release, self._stall(now_ms))
-        self.requests, self.release = [], frozenset()
+                                  tuple(self.requests), self.release, self.stalled)
+        self.requests, self.release, self.stalled = [], frozenset(), 0
         self.state, decision = decide(self.spec, self.state, observation)
         self.view = decision.view_hash
         errors: List[str] = []
@@ -232,12 +236,19 @@ class NodeLoop:
                             "heard": sorted(self.report.heard) if self.report else [],
                             "carriers": sorted(self.report.carriers) if self.report else []})
 
-    def _stall(self, now_ms: int) -> int:
-        """How long the loop did not run, when that is longer than the keep threshold (and than an interval and a
-        half, the most a healthy loop waits): beats stopped meanwhile, and peers may have declared it dead."""
+    def _resume(self, now_ms: int) -> None:
+        """Called first whenever the loop runs. A gap since it last ran longer than the keep threshold (and than an interval and a half, the
+        most a healthy loop waits) is a stall: a pause, or a clock that jumped. The node heard nothing of it, so
+        the gap is taken out of what it last heard (its report must not say it hears nobody, which would cut it
+        off from peers it hears well); that its own beats stopped meanwhile is for `decide`
+        (`Observation.stalled_ms`)."""
         gap = 0 if self.last_run is None else now_ms - self.last_run
         self.last_run = now_ms
-        return gap if gap > max(self.detection - self.interval, self.interval + self.interval // 2) else 0
+        if gap <= max(self.detection - self.interval, self.interval + self.interval // 2):
+            return
+        self.stalled = max(self.stalled, gap)
+        self.detector.shift(gap)
+        self.table.shift(gap)
 
     def finished(self) -> Tuple[object, ...]:
         """What the background executors finished, logged (a healthy probe is not news), as observations."""

@@ -88,7 +88,7 @@ class NodeLoop:
         self.requests: List[Request] = []  # from the control socket, for the next decision
         self.release: FrozenSet[str] = frozenset()  # a deploy's groups to release, for the next decision
         self.leaving = False  # the engine said Leave: the daemon exits
-        self.last_run: Optional[int] = None  # when the loop last ran, to see a stall
+        self.last_run = now_ms  # when the loop last ran, to see a stall (one right after the start too)
         self.stalled = 0  # the stall seen since the last decision, for it
         self.last_logged = ""
         self.drops_logged = 0
@@ -242,8 +242,7 @@ class NodeLoop:
         the gap is taken out of what it last heard (its report must not say it hears nobody, which would cut it
         off from peers it hears well); that its own beats stopped meanwhile is for `decide`
         (`Observation.stalled_ms`)."""
-        gap = 0 if self.last_run is None else now_ms - self.last_run
-        self.last_run = now_ms
+        gap, self.last_run = now_ms - self.last_run, now_ms
         if gap <= max(self.detection - self.interval, self.interval + self.interval // 2):
             return
         self.stalled = max(self.stalled, gap)

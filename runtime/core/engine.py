@@ -583,7 +583,10 @@ def _hold_addresses(spec: ClusterSpec, state: EngineState, plan: Placement, memb
                     status: Status, turn: _Turn) -> EngineState:
     """7. Addresses: those of the groups held, where the plan puts them; the failed adapters routed around; after a
     heal, the addresses announced again."""
-    leaving = {group for group, phase in turn.phases.items() if phase == RELEASING and group not in turn.hurried}
+    # A group the plan runs elsewhere keeps its addresses here until it is released (addresses go last), also
+    # while its release waits for its children's.
+    leaving = {group for group, phase in turn.phases.items() if group not in turn.hurried
+               and (phase == RELEASING or state.node not in plan.nodes(group))}
     addresses = _addresses(spec, plan, state.node, set(turn.phases) - turn.hurried, state.addresses, leaving)
     if addresses != state.addresses:
         turn.actions.append(Addresses(addresses))

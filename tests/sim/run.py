@@ -322,7 +322,7 @@ def check_settled(world: World) -> None:
 def _check_partition(world: World, status, failed: list, partition, held: dict, stuck: set, alone: bool) -> None:
     spec, invariants = world.spec, world.invariants
     placed = {group: sorted((node for node in nodes if node in partition), key=spec.group(group).nodes.index)
-              for group, nodes in held.items() if any(node in partition for node in nodes)}
+              for group, nodes in held.items() if group not in stuck and any(node in partition for node in nodes)}
     addresses = [{"node": node, "network": network.name,
                   "services": [{"service": label, "adapter": ifname} for label, on, ifname in world.addresses[node]
                                if on == network.name]}
@@ -333,13 +333,15 @@ def _check_partition(world: World, status, failed: list, partition, held: dict, 
         invariants.breach("misplaced", f"halang simulate refuses the settled placement {placed}: {exc}")
         return
     placement = start.placement
-    in_error = {label for group in stuck for label in spec.group(group).service_ips}  # whatever its failure left
+    # A node holding a group in error keeps whatever its failure left, and that group's addresses compete for
+    # the node's adapters: its addresses are not compared.
+    in_error = {node for group in stuck for node in held[group]}
     for node in partition:
+        if node in in_error:
+            continue
         for network in spec.networks:
-            predicted = {label: ifname for label, ifname in placement.held(node, network.name)
-                         if ifname and label not in in_error}
-            actual = {label: ifname for label, on, ifname in world.addresses.get(node, ())
-                      if on == network.name and label not in in_error}
+            predicted = {label: ifname for label, ifname in placement.held(node, network.name) if ifname}
+            actual = {label: ifname for label, on, ifname in world.addresses.get(node, ()) if on == network.name}
             if predicted != actual:
                 invariants.breach("misplaced", f"{node} has {actual or 'no address'} on {network.name}; halang "
                                                f"simulate puts {predicted or 'none'} there")
@@ -351,6 +353,7 @@ def _check_partition(world: World, status, failed: list, partition, held: dict, 
     exempt = set(stuck) | {request.group for _, request, _ in world.requests_made if request.id in accepted}
     for node in running:
         exempt |= world.nodes[node].loop.state.failed | world.nodes[node].loop.state.offline
+    exempt |= {parent for group in stuck for parent in spec.group(group).after}  # waits for its child in error
     moved = transition(spec, placement, status, status).placement
     for group in spec.groups:
         if group.name not in exempt and moved.nodes(group.name) != placement.nodes(group.name):

@@ -231,7 +231,7 @@ def decide(spec: ClusterSpec, state: EngineState, observation: Observation) -> T
                            observation.settled and observation.now_ms >= state.rejoin_at, turn)
     state, plan, happened = _plan(spec, state, leader, members, acquire, observation.now_ms, turn)
     if plan is not None:
-        _follow(spec, state, plan, members, keep.status, turn)
+        _follow(spec, state, plan, members, observation.acquire, keep.status, turn)
         state = _hold_addresses(spec, state, plan, members, acquire.status, turn)
     else:
         state = _drop_addresses(spec, state, turn)
@@ -532,11 +532,12 @@ def _plan_in_force(spec: ClusterSpec, state: EngineState, leader: str, members: 
         return None
 
 
-def _follow(spec: ClusterSpec, state: EngineState, plan: Placement, members: Mapping[str, Report], keep: Status,
-            turn: _Turn) -> None:
+def _follow(spec: ClusterSpec, state: EngineState, plan: Placement, members: Mapping[str, Report],
+            heard: Mapping[str, Report], keep: Status, turn: _Turn) -> None:
     """6. Follow: release the groups the plan puts elsewhere (or that failed here, or whose parent is moving),
-    children first; acquire those it gives this node once no other member holds them and their parents are
-    online."""
+    children first; acquire those it gives this node once no node heard from holds them (a member, or a node
+    heard outside the partition: one that restarted and does not hear this one yet, or that hears it only one
+    way, is alive, not gone) and their parents are online."""
     me, phases, failed, said = state.node, turn.phases, state.failed, turn.said
     others = {node: report for node, report in members.items() if node != me}
     active = [group for group, phase in phases.items() if phase in (ACQUIRING, ONLINE)]
@@ -552,14 +553,20 @@ def _follow(spec: ClusterSpec, state: EngineState, plan: Placement, members: Map
     if gone:
         said.append(f"releasing {', '.join(gone)}: the plan runs them elsewhere, they failed here, or a parent "
                     "is moving")
-    taken, held_elsewhere, parents_waiting = [], [], []
+    taken, held_elsewhere, parents_waiting, unfollowed = [], [], [], set()
     for group in spec.groups:
         if me not in plan.nodes(group.name) or group.name in phases or group.name in failed \
                 or group.name in state.deploying or not _may_keep(spec, keep, group.name, me, holding=False):
             continue
-        holders = [node for node, report in others.items() if group.name in report.holds]
+        holders = [node for node, report in heard.items() if node != me and group.name in report.holds]
         if holders and not group.concurrent:
             held_elsewhere.append(f"{group.name} (held by {', '.join(holders)})")
+            continue
+        # A member still on another revision of the plan may be about to take the group itself: every member
+        # follows this one first (a leader's fallback can come an interval after the plan it revises).
+        behind = sorted(node for node, report in others.items() if report.plan_id != state.plan_id)
+        if behind and not group.concurrent:
+            unfollowed.update(behind)
             continue
         missing = [parent for parent in group.after if not _parent_online(spec, plan, parent, me, members, phases)]
         if missing:
@@ -575,6 +582,8 @@ def _follow(spec: ClusterSpec, state: EngineState, plan: Placement, members: Map
         said.append(f"acquiring {', '.join(taken)}")
     if held_elsewhere:
         said.append(f"waiting for the release of {', '.join(held_elsewhere)}")
+    if unfollowed:
+        said.append(f"waiting for {', '.join(sorted(unfollowed))} to follow the plan before acquiring")
     if parents_waiting:
         said.append(f"waiting for the order of dependencies: {', '.join(parents_waiting)}")
 

@@ -40,7 +40,7 @@ SIGTERM it releases what it holds and leaves.
 (`pid`, `bundle`: the first 16 hex digits of its content hash,
 `incarnation`), for `halang deploy`. On SIGHUP the daemon hands over
 instead of leaving: it writes `handover.json` (its pid, the groups and the
-addresses it holds), releases nothing, and `python3 BUNDLE.pyz run`
+addresses it holds, the paths it hears and its peers' reports), releases nothing, and `python3 BUNDLE.pyz run`
 re-executes itself from the same path, which after a deploy is the new
 bundle behind the `current.pyz` link (docs/deploy.md). The new process, the
 same pid, adopts what the handover names instead of cleaning its adapters.
@@ -194,6 +194,8 @@ class Daemon:
             self.log({"event": "adopt", "holds": sorted(state.holds),
                       "addresses": [list(item) for item in state.addresses]})
         self.loop = NodeLoop(spec, node, key, config, self.incarnation, self.now(), ports, state, self.drops)
+        if handover is not None:
+            self.loop.adopt(handover, self.now())
         write_json(os.path.join(state_dir, DAEMON_FILE),
                    {"pid": os.getpid(), "bundle": config, "incarnation": self.incarnation})
 
@@ -372,10 +374,9 @@ class Daemon:
         if handover:
             self.worker.wait()  # a probe or restart under way finishes before the process re-executes
             self.loop.finished()
-            holds = sorted(self.loop.state.holds)
-            write_json(os.path.join(self.state_dir, HANDOVER),
-                       {"pid": os.getpid(), "holds": holds, "addresses": [list(item) for item in self.actuator.held]})
-            self.log({"event": "handover", "holds": holds})
+            handover = self.loop.handover(self.now())
+            write_json(os.path.join(self.state_dir, HANDOVER), {"pid": os.getpid(), **handover})
+            self.log({"event": "handover", "holds": handover["holds"]})
         for connection in self.waiting.values():
             self.control.answer(connection, {"ok": False, "error": f"the daemon of {self.node} stopped before the "
                                                                    "request was answered"})

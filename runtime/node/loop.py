@@ -41,13 +41,15 @@ class Ports(NamedTuple):
 
 
 def adopted_state(spec: ClusterSpec, node: str, handover: Mapping[str, object]) -> EngineState:
-    """The state a re-executed daemon starts from: the groups and addresses its previous process handed over,
-    those the new snapshot still knows (a removed group's addresses stay where they are)."""
+    """The state a re-executed daemon starts from: the groups (online, or in error) and addresses its previous
+    process handed over, those the new snapshot still knows (a removed group's addresses stay where they are)."""
     held = tuple(tuple(item) for item in handover.get("addresses", [])  # type: ignore[union-attr]
                  if item[0] in spec.service_by_name)
     holds = frozenset(group for group in handover.get("holds", [])  # type: ignore[union-attr]
                       if group in spec.group_by_name)
-    phases = tuple((group.name, ONLINE) for group in spec.groups if group.name in holds)
+    errors = set(handover.get("errors", []))  # type: ignore[arg-type]
+    phases = tuple((group.name, ERROR if group.name in errors else ONLINE) for group in spec.groups
+                   if group.name in holds)
     return EngineState(node, holds=holds, phases=phases, addresses=held)  # type: ignore[arg-type]
 
 
@@ -136,6 +138,32 @@ class NodeLoop:
 
     def handover_ready(self) -> bool:
         return handover_ready(self.state)
+
+    def handover(self, now_ms: int) -> Dict[str, object]:
+        """What the process that re-executes (a deploy's reload) needs to go on where this one stops: the groups
+        and addresses held, and what the node heard and knew of its peers (else its first report would say it
+        hears nobody, its peers would see a partition and take its groups)."""
+        return {"holds": sorted(self.state.holds), "addresses": [list(item) for item in self.ports.actuator.held],
+                "errors": sorted(group for group, phase in self.state.phases if phase == ERROR),
+                "heard": sorted(self.detector.heard(now_ms)),
+                "reports": report_body({origin: report for origin, report in self.table.fresh(
+                    now_ms, self.detection).items() if origin != self.node})}
+
+    def adopt(self, handover: Mapping[str, object], now_ms: int) -> None:
+        """Go on from a handover: the paths heard and the peers' reports, as of now (what the new snapshot does
+        not know is left out)."""
+        heard = handover.get("heard", [])
+        for path in heard if isinstance(heard, list) else []:
+            if isinstance(path, str):
+                self.detector.beat(path, now_ms)
+        reports = handover.get("reports")
+        try:
+            known = reports_in(self.spec, reports) if isinstance(reports, dict) else []
+        except Dropped:
+            known = []
+        for report in known:
+            if report.origin != self.node:
+                self.table.learn(report, now_ms)
 
     # ------------------------------------------------------------ one interval
 

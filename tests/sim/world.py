@@ -307,6 +307,8 @@ class World:
         else:
             state = adopted_state(self.spec, name, handover)
         sim.loop = NodeLoop(self.spec, name, KEY, CONFIG, self.incarnations, sim.local(self.now), ports, state)
+        if handover is not None:
+            sim.loop.adopt(handover, sim.local(self.now))
         sim.next_tick = self.now + self.random.randrange(self.spec.heartbeat.interval_ms)
         sim.last_run = self.now
         self._schedule(sim)
@@ -374,9 +376,7 @@ class World:
 
     def _reexecute(self, sim: SimNode) -> None:
         """A deploy's reload: the daemon hands over what it holds and runs again, a new incarnation."""
-        loop = sim.loop
-        handover = {"holds": sorted(loop.state.holds), "addresses": [list(item) for item in
-                                                                    self.addresses.get(sim.name, ())]}
+        handover = sim.loop.handover(sim.local(self.now))
         sim.loop = None
         self.trace.append(f"{self.now} {sim.name}: re-executed for a deploy, handing over {handover['holds']}")
         self.start_daemon(sim.name, handover)

@@ -596,7 +596,8 @@ def _hold_addresses(spec: ClusterSpec, state: EngineState, plan: Placement, memb
     # while its release waits for its children's.
     leaving = {group for group, phase in turn.phases.items() if group not in turn.hurried
                and (phase == RELEASING or state.node not in plan.nodes(group))}
-    addresses = _addresses(spec, plan, state.node, set(turn.phases) - turn.hurried, state.addresses, leaving)
+    addresses = _addresses(spec, plan, state.node, set(turn.phases) - turn.hurried, state.addresses, leaving,
+                           status)
     if addresses != state.addresses:
         turn.actions.append(Addresses(addresses))
         moved = [f"{label} to {ifname}" for label, _, ifname in addresses
@@ -853,11 +854,14 @@ def _parent_steady(spec: ClusterSpec, plan: Placement, parent: str, me: str, mem
 
 
 def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set, before: Tuple[Tuple[str, str, str], ...],
-               leaving: set) -> Tuple[Tuple[str, str, str], ...]:
+               leaving: set, status: Status) -> Tuple[Tuple[str, str, str], ...]:
     """The service addresses of the groups held here where the plan puts them; and those of the groups being
     released because the plan runs them elsewhere, where they are, until their other resources are down
     (addresses come first and go last), unless a `replace` adapter is wanted for an address the plan puts
-    there. A group hurried out (it may not be kept) is in neither set: its addresses go at once."""
+    there. A group hurried out (it may not be kept) is in neither set: its addresses go at once. An address the
+    plan left without an adapter, because it gave the adapter to a group that does not run here (its parent is
+    not online, its holder has not let go), takes a working adapter no address here uses (found by the
+    simulator, seeds 201 and 1596: a running group went without its address while a free adapter waited)."""
     found = []
     for network in spec.networks:
         for label, ifname in plan.held(me, network.name):
@@ -869,6 +873,17 @@ def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set, before: 
         if _owner(spec, label) in leaving and label not in labels \
                 and (spec.network(network).ipat == "alias" or (network, ifname) not in taken):
             found.append((label, network, ifname))
+            labels.add(label)
+    for network in spec.networks:
+        used = {ifname for _, on, ifname in found if on == network.name}
+        for label, ifname in plan.held(me, network.name):
+            if ifname is not None or label in labels or _owner(spec, label) not in holds:
+                continue
+            free = [adapter.ifname for adapter in status.working_adapters(me, network.name)
+                    if network.ipat == "alias" or adapter.ifname not in used]
+            if free:
+                found.append((label, network.name, free[0]))
+                used.add(free[0])
     found.sort(key=lambda item: (spec.network_index[item[1]], spec.service_index[item[0]]))
     return tuple(found)
 

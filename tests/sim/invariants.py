@@ -5,7 +5,7 @@
   when the two hear each other, are joined by a working non-IP link, or when
   quorum or a tie-breaker protects the cluster from two partitions both
   running it. The grace is what a correct cluster needs to clear an overlap
-  it could not prevent (a heal, a daemon that comes back from a pause): two
+  it could not prevent (a heal, a daemon that comes back from a pause): three
   detection times to see it and agree, then, for the group and each group
   after it (children go first), its release's timeout and two intervals.
 - **No acquisition over a holder.** A node starts acquiring a group only
@@ -55,12 +55,12 @@ class Invariants:
         self.dirty = True
 
     def grace(self, group: str) -> int:
-        """Two detection times (a node whose carrier came back listens one before it agrees, agreeing takes up
-        to another), then for the group and each group started after it (children go first) its release's
-        timeout and two intervals (the release reported, and heard)."""
+        """Three detection times (a node whose carrier came back listens one before it agrees; a healed cluster
+        agrees in a few rounds as what each heard spreads), then for the group and each group started after it
+        (children go first) its release's timeout and two intervals (the release reported, and heard)."""
         world = self.world
         chain = [group] + [child.name for child in world.spec.groups if group in child.after]
-        return 2 * self.detection + sum(world.timeout_ms(name) + 2 * world.spec.heartbeat.interval_ms
+        return 3 * self.detection + sum(world.timeout_ms(name) + 2 * world.spec.heartbeat.interval_ms
                                         for name in chain)
 
     def _conflict(self, first: str, second: str) -> bool:

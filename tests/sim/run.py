@@ -315,6 +315,7 @@ def check_settled(world: World) -> None:
         for node in nodes:
             if node not in status.runnable_nodes and group not in stuck:
                 invariants.breach("misplaced", f"{node} holds {group} in a partition that may not run groups")
+    stuck |= {parent for group in set(stuck) for parent in spec.group(group).after}  # waits for its child in error
     for partition in status.runnable:
         _check_partition(world, status, failed, partition, held, stuck, alone=len(status.runnable) == 1)
 
@@ -335,7 +336,7 @@ def _check_partition(world: World, status, failed: list, partition, held: dict, 
     placement = start.placement
     # A node holding a group in error keeps whatever its failure left, and that group's addresses compete for
     # the node's adapters: its addresses are not compared.
-    in_error = {node for group in stuck for node in held[group]}
+    in_error = {node for group in stuck for node in held.get(group, ())}
     for node in partition:
         if node in in_error:
             continue
@@ -353,7 +354,6 @@ def _check_partition(world: World, status, failed: list, partition, held: dict, 
     exempt = set(stuck) | {request.group for _, request, _ in world.requests_made if request.id in accepted}
     for node in running:
         exempt |= world.nodes[node].loop.state.failed | world.nodes[node].loop.state.offline
-    exempt |= {parent for group in stuck for parent in spec.group(group).after}  # waits for its child in error
     moved = transition(spec, placement, status, status).placement
     for group in spec.groups:
         if group.name not in exempt and moved.nodes(group.name) != placement.nodes(group.name):

@@ -596,8 +596,9 @@ def _hold_addresses(spec: ClusterSpec, state: EngineState, plan: Placement, memb
     # while its release waits for its children's.
     leaving = {group for group, phase in turn.phases.items() if group not in turn.hurried
                and (phase == RELEASING or state.node not in plan.nodes(group))}
+    stuck = {group for group, phase in turn.phases.items() if phase == ERROR}
     addresses = _addresses(spec, plan, state.node, set(turn.phases) - turn.hurried, state.addresses, leaving,
-                           status)
+                           status, stuck)
     if addresses != state.addresses:
         turn.actions.append(Addresses(addresses))
         moved = [f"{label} to {ifname}" for label, _, ifname in addresses
@@ -818,14 +819,16 @@ def _revised(plan_id: Optional[PlanId]) -> PlanId:
 
 
 def _holdings(spec: ClusterSpec, members: Mapping[str, Report]) -> Placement:
-    """What the members report they hold, as a placement (a group two report is the earlier one's in its list)."""
+    """What the members report they hold, as a placement (a group two report is the one's that has it online,
+    else the earlier one's in its list: a node holding it in error cannot run it)."""
     held: Dict[str, List[str]] = {}
     for node, report in members.items():
         for group in report.holds:
             held.setdefault(group, []).append(node)
     for group, nodes in held.items():
         if not spec.group(group).concurrent and len(nodes) > 1:
-            held[group] = [min(nodes, key=spec.group(group).nodes.index)]
+            order = spec.group(group).nodes.index
+            held[group] = [min(nodes, key=lambda node: (group not in members[node].online, order(node)))]
     try:
         return make_placement(spec, held)
     except PlacementError:
@@ -854,7 +857,7 @@ def _parent_steady(spec: ClusterSpec, plan: Placement, parent: str, me: str, mem
 
 
 def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set, before: Tuple[Tuple[str, str, str], ...],
-               leaving: set, status: Status) -> Tuple[Tuple[str, str, str], ...]:
+               leaving: set, status: Status, stuck: Set[str]) -> Tuple[Tuple[str, str, str], ...]:
     """The service addresses of the groups held here where the plan puts them; and those of the groups being
     released because the plan runs them elsewhere, where they are, until their other resources are down
     (addresses come first and go last), unless a `replace` adapter is wanted for an address the plan puts
@@ -865,8 +868,10 @@ def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set, before: 
     found = []
     for network in spec.networks:
         for label, ifname in plan.held(me, network.name):
-            if ifname is not None and _owner(spec, label) in holds:
+            if ifname is not None and _owner(spec, label) in holds and _owner(spec, label) not in stuck:
                 found.append((label, network.name, ifname))
+    # A group in error keeps the addresses it has and takes none: it may be up elsewhere too (a crash's leftover).
+    found += [item for item in before if _owner(spec, item[0]) in stuck]
     taken = {(network, ifname) for _, network, ifname in found}
     labels = {label for label, _, _ in found}
     for label, network, ifname in before:
@@ -877,7 +882,7 @@ def _addresses(spec: ClusterSpec, plan: Placement, me: str, holds: set, before: 
     for network in spec.networks:
         used = {ifname for _, on, ifname in found if on == network.name}
         for label, ifname in plan.held(me, network.name):
-            if ifname is not None or label in labels or _owner(spec, label) not in holds:
+            if ifname is not None or label in labels or _owner(spec, label) not in holds - stuck:
                 continue
             free = [adapter.ifname for adapter in status.working_adapters(me, network.name)
                     if network.ipat == "alias" or adapter.ifname not in used]

@@ -14,10 +14,11 @@
   have heard each other and learnt so).
 - **Nothing raises** out of a node's loop (`World._guarded`).
 
-A daemon that is paused or crashed cannot release anything: what it holds
-meanwhile is counted (`unfenced_ms`), not a breach. Fencing such a node (a
-watchdog, a crash guardian) is the hardening issue's; the invariants hold
-the moment it runs again.
+A daemon that is paused or crashed cannot release anything, and a group in
+error (its driver failed to bring it down, say after a crash) cannot be
+released: what they hold meanwhile is counted (`unfenced_ms`), not a breach.
+Fencing such a node (a watchdog, a crash guardian) is the hardening issue's;
+the invariants hold the moment the daemon runs again.
 """
 
 from __future__ import annotations
@@ -106,8 +107,11 @@ class Invariants:
             holders = world.holders(group.name)
             if len(holders) < 2:
                 continue
+            # A node whose daemon is down or paused cannot release; one holding the group in error could not
+            # (its driver failed): both are counted, not breaches (no fencing: the hardening issue's).
             running = [node for node in holders if world.nodes[node].loop is not None
-                       and world.now >= world.nodes[node].paused_until]
+                       and world.now >= world.nodes[node].paused_until
+                       and world.resources.get((node, group.name)) != "error"]
             if len(running) < len(holders):
                 self.unfenced_ms += world.spec.heartbeat.interval_ms
             for index, first in enumerate(running):

@@ -295,6 +295,7 @@ class World:
         sim.paused_until = 0
         sim.deploying = False
         sim.inbox = []
+        sim.wake_at = None  # the last incarnation's wake is not this one's
         answers = sim.answers
         worker = SimWorker(self, name)
         ports = Ports(SimUdp(self, name),
@@ -412,7 +413,8 @@ class World:
         sim.deploying = True
         sim.loop.deploy(groups)
         sim.wake_at = None
-        self.at(self.now, lambda: self._guarded(sim, self._deploy_decide), f"{name} reloads")
+        when = max(self.now, sim.paused_until)  # a paused daemon takes its SIGHUP when it runs again
+        self.at(when, lambda: self._guarded(sim, self._deploy_decide), f"{name} reloads")
 
     def _deploy_decide(self, sim: SimNode) -> None:
         if sim.loop is not None:

@@ -47,8 +47,8 @@ class Detector:
 
     def carrier(self, ifname: str, up: bool, now_ms: int) -> None:
         if ifname in self.carrier_up:
-            if up and not self.carrier_up[ifname]:
-                self.carrier_back[ifname] = now_ms
+            if up and not self.carrier_up[ifname] and not self.heard(now_ms):
+                self.carrier_back[ifname] = now_ms  # it heard nobody: it listens again (`settled`)
             self.carrier_up[ifname] = up
 
     def heard(self, now_ms: int, keep: bool = False) -> FrozenSet[str]:
@@ -91,9 +91,9 @@ class Detector:
 
     def settled(self, now_ms: int) -> bool:
         """Whether the node has listened for a whole detection time since it started, and since a carrier of its
-        came back: before that, silence from a peer (on the paths that adapter just regained) means nothing yet;
-        a node whose cable was plugged back in has not heard the others through it, and must not take what they
-        hold as if they were gone."""
+        came back while it heard nobody: before that, silence from a peer means nothing yet; a node cut off
+        whose cable was plugged back in has not heard the others through it, and must not take what they hold
+        as if they were gone (one that hears them on another path goes on as it was)."""
         window = self.miss_limit * self.interval_ms
         return now_ms - self.started_ms >= window and all(now_ms - at >= window for at in self.carrier_back.values())
 

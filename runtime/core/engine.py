@@ -76,8 +76,8 @@ from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Set, Tu
 from runtime.core.membership import MAX_ANSWERS, MAX_REQUESTS, Observed, PlanId, Report, observe
 from runtime.core.monitors import FALLOVER, RESTART, Watch, due, probed, restarted, watch
 from runtime.core.operator import Answer, Refused, Request, carry_out, hold_offline
-from runtime.core.placement import OFFLINE, Event, Move, Placement, PlacementError, apply_moves, events, fallback_moves, \
-    make_placement, transition
+from runtime.core.placement import OFFLINE, Event, Move, Placement, PlacementError, apply_moves, events, \
+    fallback_moves, make_placement, transition
 from runtime.core.snapshot import ClusterSpec
 from runtime.core.topology import Status, can_host_now
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Callable, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
 from runtime.core.detector import Detector
-from runtime.core.engine import ERROR, ONLINE, Addresses, Announce, EngineState, Leave, Observation, Probe, Release, Reply, \
-    RouteAround, decide, handover_ready, own_report
+from runtime.core.engine import ERROR, ONLINE, Addresses, Announce, EngineState, Leave, Observation, Probe, \
+    Release, Reply, RouteAround, decide, handover_ready, own_report
 from runtime.core.membership import Report, Table, report_body, reports_in
 from runtime.core.operator import Request
 from runtime.core.placement import Event
@@ -265,11 +265,11 @@ class NodeLoop:
                             "carriers": sorted(self.report.carriers) if self.report else []})
 
     def _resume(self, now_ms: int) -> None:
-        """Called first whenever the loop runs. A gap since it last ran longer than the keep threshold (and than an interval and a half, the
-        most a healthy loop waits) is a stall: a pause, or a clock that jumped. The node heard nothing of it, so
-        the gap is taken out of what it last heard (its report must not say it hears nobody, which would cut it
-        off from peers it hears well); that its own beats stopped meanwhile is for `decide`
-        (`Observation.stalled_ms`)."""
+        """Called first whenever the loop runs. A gap since it last ran longer than the keep threshold (and than an
+        interval and a half, the most a healthy loop waits) is a stall: a pause, or a clock that jumped. The node
+        heard nothing of it, so the gap is taken out of what it last heard (its report must not say it hears
+        nobody, which would cut it off from peers it hears well); that its own beats stopped meanwhile is for
+        `decide` (`Observation.stalled_ms`)."""
         gap, self.last_run = now_ms - self.last_run, now_ms
         if gap <= max(self.detection - self.interval, self.interval + self.interval // 2):
             return

@@ -53,9 +53,17 @@ def test_silence_means_nothing_before_a_whole_detection_time():
     assert not detector.settled(5999) and detector.settled(6000)
 
 
-def test_silence_means_nothing_for_a_detection_time_after_a_carrier_came_back():
+def test_silence_means_nothing_for_a_detection_time_after_a_carrier_came_back_to_a_node_cut_off():
     detector = Detector(TWO, "alpha", 0)
     detector.carrier("en0", False, 10_000)
     assert detector.settled(10_000)
     detector.carrier("en0", True, 12_000)
     assert not detector.settled(16_999) and detector.settled(17_000)
+
+
+def test_a_carrier_that_comes_back_while_the_node_hears_a_peer_changes_nothing():
+    detector = Detector(TWO, "alpha", 0)
+    detector.carrier("en0", False, 10_000)
+    assert detector.beat(SERIAL, 11_500)
+    detector.carrier("en0", True, 12_000)
+    assert detector.settled(12_000)

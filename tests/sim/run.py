@@ -357,9 +357,10 @@ def _check_partition(world: World, status, failed: list, partition, held: dict, 
     moved = transition(spec, placement, status, status).placement
     for group in spec.groups:
         if group.name not in exempt and moved.nodes(group.name) != placement.nodes(group.name):
-            invariants.breach("misplaced", f"{group.name} settled on {', '.join(placement.nodes(group.name)) or 'no node'}"
-                                           f", but from there the runtime would still move it to "
-                                           f"{', '.join(moved.nodes(group.name)) or 'no node'}")
+            where = ", ".join(placement.nodes(group.name)) or "no node"
+            target = ", ".join(moved.nodes(group.name)) or "no node"
+            invariants.breach("misplaced", f"{group.name} settled on {where}, but from there the runtime would still "
+                                           f"move it to {target}")
     # A fallback is owed when a node it prefers joined after the group came to where it is (PowerHA falls back
     # on a node's join, not on a fallover that chose a lower node while a higher one was up).
     owed = [move for move in fallback_moves(spec, placement, status) if move.group not in exempt

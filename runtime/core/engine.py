@@ -541,10 +541,16 @@ def _follow(spec: ClusterSpec, state: EngineState, plan: Placement, members: Map
     me, phases, failed, said = state.node, turn.phases, state.failed, turn.said
     others = {node: report for node, report in members.items() if node != me}
     active = [group for group, phase in phases.items() if phase in (ACQUIRING, ONLINE)]
-    gone = [group for group in active
+    gone = {group for group in active
             if me not in plan.nodes(group) or group in failed
             or any(not _parent_steady(spec, plan, parent, me, members, phases)
-                   for parent in spec.group(group).after)]
+                   for parent in spec.group(group).after)}
+    # A group whose parent goes goes too, however deep: else the parent would wait for it for ever.
+    grown = True
+    while grown:
+        more = {group for group in active if group not in gone and set(spec.group(group).after) & gone}
+        gone |= more
+        grown = bool(more)
     gone = sorted((group for group in gone if not _children_held(spec, group, phases, others)),
                   key=spec.group_index.__getitem__)
     for group in gone:

@@ -2,9 +2,9 @@
 
 - **One holder.** No group (not `concurrent`) has anything up (its addresses
   or its other resources) on two nodes whose daemons run, beyond a grace,
-  when the two hear each other, are joined by a working non-IP link, or when
-  quorum or a tie-breaker protects the cluster from two partitions both
-  running it. The grace is what a correct cluster needs to clear an overlap
+  when the two reach each other (over a path or a working non-IP link,
+  directly or through other nodes: one partition), or when quorum or a
+  tie-breaker protects the cluster from two partitions both running it. The grace is what a correct cluster needs to clear an overlap
   it could not prevent (a heal, a daemon that comes back from a pause): three
   detection times to see it and agree, then, for the group and each group
   after it (children go first), its release's timeout and two intervals.
@@ -58,26 +58,28 @@ class Invariants:
     def grace(self, group: str) -> int:
         """Three detection times (a node whose carrier came back listens one before it agrees; a healed cluster
         agrees in a few rounds as what each heard spreads), then for the group and each group started after it
-        (children go first) its release's timeout and two intervals (the release reported, and heard)."""
+        (children go first) its release's timeout, the longest action that may be under way before it (a
+        group's actions run in order: a hung restart holds its release back), and two intervals."""
         world = self.world
         chain = [group] + [child.name for child in world.spec.groups if group in child.after]
-        return 3 * self.detection + sum(world.timeout_ms(name) + 2 * world.spec.heartbeat.interval_ms
-                                        for name in chain)
+        return 3 * self.detection + sum(world.under_way_ms(name) + world.timeout_ms(name)
+                                        + 2 * world.spec.heartbeat.interval_ms for name in chain)
 
     def _conflict(self, first: str, second: str) -> bool:
-        world = self.world
-        return self.protected or world.connected(first, second) or world.linked(first, second)
+        return self.protected or self.world.same_side(first, second)
 
     def acquiring(self, node: str, group: str) -> None:
         world = self.world
         self.dirty = True
         if world.spec.group(group).concurrent:
             return
+        keep = self.detection - world.spec.heartbeat.interval_ms
         for holder in world.holders(group):
-            if holder == node or world.nodes[holder].loop is None:
+            sim = world.nodes[holder]
+            if holder == node or sim.loop is None:
                 continue
-            if world.now < world.nodes[holder].paused_until:
-                continue
+            if world.now < sim.paused_until or sim.local(world.now) - sim.loop.last_run > keep:
+                continue  # it has not run for longer than the keep threshold: to the others, it is gone
             heard = world.connected(node, holder) or world.linked(node, holder) if self.strict \
                 else world.hear_each_other(node, holder)
             if heard:

@@ -4,11 +4,11 @@
 
 A seed fixes everything: the cluster (an example, or a random cluster from
 the generators the property tests use, 2 to 8 nodes), the schedule (at least
-20 incidents: failures of every kind healed or flapped, lossy, duplicating,
-reordering and corrupting paths, torn disk writes, paused, crashed and
-restarted daemons, stepped clocks, drivers that are slow, fail or hang,
-operator requests, deploys), and every draw the world makes while it runs.
-A schedule is plain JSON (`Schedule.to_json`): a failing one is shrunk
+20 incidents: a failure of every kind of component the cluster has, healed
+or not, flaps, lossy, duplicating, reordering and corrupting paths, torn disk
+writes, paused, crashed and restarted daemons, stepped clocks, drivers that
+are slow, fail or hang, every operator request, deploys), and every draw the
+world makes while it runs. A schedule is plain JSON (`Schedule.to_json`): a failing one is shrunk
 (`shrink`) and written to tests/sim/cases/, which tests/sim/test_sim.py
 replays for ever after.
 
@@ -112,12 +112,19 @@ def draw_schedule(seed: int, incidents: int = 20, chaos_s: tuple[int, int] = (60
     media = [network.name for network in spec.networks] + [link.name for link in spec.links]
     events: list = []
     kinds = ["fail", "flap", "quality", "pause", "crash", "clock", "driver", "request", "deploy"]
-    drawn = list(kinds) + [rng.choice(kinds) for _ in range(max(0, incidents - len(kinds)))]
+    # Every kind of incident, a failure of every kind of component the cluster has and every operator request
+    # at least once; then more, at random, up to `incidents`.
+    by_kind: dict[str, list[str]] = {}
+    for component in components:
+        by_kind.setdefault(component.split(":")[0], []).append(component)
+    drawn = [("fail", rng.choice(names)) for names in by_kind.values()]
+    drawn += [("request", verb) for verb in VERBS] + [(kind, None) for kind in kinds]
+    drawn += [(rng.choice(kinds), None) for _ in range(max(0, incidents - len(drawn)))]
     rng.shuffle(drawn)
-    for kind in drawn:
+    for kind, chosen in drawn:
         at = rng.randrange(detection, chaos)
         if kind == "fail":
-            component = rng.choice(components)
+            component = chosen or rng.choice(components)
             events.append([at, "fail", component])
             if rng.randrange(4):  # one in four stays failed into the quiet phase
                 events.append([min(chaos, at + rng.randrange(interval, 20 * detection)), "recover", component])
@@ -148,7 +155,7 @@ def draw_schedule(seed: int, incidents: int = 20, chaos_s: tuple[int, int] = (60
             events.append([at, "driver", node, group, rng.choice(BEHAVIOURS[1:])])
             events.append([min(chaos, at + rng.randrange(interval, 30 * detection)), "driver", node, group, "ok"])
         elif kind == "request" and groups:
-            verb = rng.choice(VERBS)
+            verb = chosen or rng.choice(VERBS)
             group = rng.choice(groups) if verb != "stop" else ""
             target = rng.choice(nodes) if verb in ("move", "stop") or (verb == "online" and rng.randrange(2)) else ""
             mode = rng.choice(("takeover", "offline")) if verb == "stop" else ""
@@ -311,11 +318,11 @@ def check_settled(world: World) -> None:
             elif phase != ONLINE:
                 invariants.breach("unsettled", f"{group} is {phase} on {node} after the faults stopped")
             held.setdefault(group, []).append(node)
+    stuck |= {parent for group in set(stuck) for parent in spec.group(group).after}  # waits for its child in error
     for group, nodes in held.items():
         for node in nodes:
             if node not in status.runnable_nodes and group not in stuck:
                 invariants.breach("misplaced", f"{node} holds {group} in a partition that may not run groups")
-    stuck |= {parent for group in set(stuck) for parent in spec.group(group).after}  # waits for its child in error
     for partition in status.runnable:
         _check_partition(world, status, failed, partition, held, stuck, alone=len(status.runnable) == 1)
 

@@ -252,6 +252,7 @@ class World:
         self.request_count = 0
         self.joined: dict[str, int] = {}  # node -> when its daemon last started
         self.together: dict[tuple[str, str], int] = {}  # (node, node) file order -> connected without a break since
+        self.side: dict[str, str] = {name: name for name in spec.node_names}
         self.acquired: dict[tuple[str, str], int] = {}  # (node, group) -> when its acquisition there began
         self.requests_made: list[tuple[int, Request, str]] = []
         targets = subnet_targets(spec)
@@ -264,6 +265,7 @@ class World:
         self.subnet_of = {end.adapter.key: medium for medium in media(spec) if medium.kind == "subnet"
                           for end in medium.ends}
         self.medium_of_link = {medium.name: medium for medium in media(spec) if medium.kind != "subnet"}
+        self.reconnect()
 
     # ------------------------------------------------------------ the clock
 
@@ -456,6 +458,20 @@ class World:
                 if self.connected(first, second) or self.linked(first, second):
                     together[(first, second)] = self.together.get((first, second), self.now)
         self.together = together
+        self.side = {name: name for name in names}  # who reaches whom, through others too
+        for first, second in together:
+            a, b = self._side(first), self._side(second)
+            if a != b:
+                self.side[b] = a
+
+    def _side(self, name: str) -> str:
+        while self.side[name] != name:
+            name = self.side[name]
+        return name
+
+    def same_side(self, first: str, second: str) -> bool:
+        """Whether the two nodes reach each other, directly or through others (one partition, in truth)."""
+        return self._side(first) == self._side(second)
 
     def hear_each_other(self, first: str, second: str) -> bool:
         """Connected long enough for each to have heard the other and learnt that the other hears it: two
@@ -579,6 +595,11 @@ class World:
                 return application.monitor.timeout_ms if application.monitor else application.timeout_ms
             return 2 * application.timeout_ms
         return self.timeout_ms(action.group)
+
+    def under_way_ms(self, group: str) -> int:
+        """The longest a monitor's probe or an application's restart of the group may run."""
+        return max((max(2 * app.timeout_ms, app.monitor.timeout_ms if app.monitor else 0)
+                    for app in self.spec.group(group).applications), default=0)
 
     def drive(self, node: str, action, at_once: bool = False) -> tuple[int, Done]:
         """How long the driver takes over the action, and how it ends."""

@@ -3,7 +3,8 @@
 - **One holder.** No group (not `concurrent`) has anything up (its addresses
   or its other resources) on two nodes whose daemons run, beyond a grace,
   when the two reach each other (over a path or a working non-IP link,
-  directly or through other nodes: one partition), or when quorum or a
+  directly or through other nodes whose daemons run: one partition), or when
+  quorum or a
   tie-breaker protects the cluster from two partitions both running it. The grace is what a correct cluster needs to clear an overlap
   it could not prevent (a heal, a daemon that comes back from a pause): three
   detection times to see it and agree, then, for the group and each group
@@ -65,8 +66,20 @@ class Invariants:
         return 3 * self.detection + sum(world.under_way_ms(name) + world.timeout_ms(name)
                                         + 2 * world.spec.heartbeat.interval_ms for name in chain)
 
-    def _conflict(self, first: str, second: str) -> bool:
-        return self.protected or self.world.same_side(first, second)
+    def _sides(self) -> dict:
+        """Who reaches whom now, directly or through other nodes whose daemons run (a node without one relays
+        no reports)."""
+        world = self.world
+        side = {name: name for name in world.spec.node_names}
+
+        def root(name: str) -> str:
+            while side[name] != name:
+                name = side[name]
+            return name
+        for first, second in world.together:
+            if world.nodes[first].loop is not None and world.nodes[second].loop is not None:
+                side[root(second)] = root(first)
+        return {name: root(name) for name in side}
 
     def acquiring(self, node: str, group: str) -> None:
         world = self.world
@@ -103,6 +116,7 @@ class Invariants:
         self.next_check = world.now + world.spec.heartbeat.interval_ms
         self.checks += 1
         current = set()
+        sides = self._sides()
         for group in world.spec.groups:
             if group.concurrent:
                 continue
@@ -118,7 +132,7 @@ class Invariants:
                 self.unfenced_ms += world.spec.heartbeat.interval_ms
             for index, first in enumerate(running):
                 for second in running[index + 1:]:
-                    if not self._conflict(first, second):
+                    if not (self.protected or sides[first] == sides[second]):
                         continue
                     key = (group.name, first, second)
                     current.add(key)

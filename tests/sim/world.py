@@ -252,7 +252,6 @@ class World:
         self.request_count = 0
         self.joined: dict[str, int] = {}  # node -> when its daemon last started
         self.together: dict[tuple[str, str], int] = {}  # (node, node) file order -> connected without a break since
-        self.side: dict[str, str] = {name: name for name in spec.node_names}
         self.acquired: dict[tuple[str, str], int] = {}  # (node, group) -> when its acquisition there began
         self.requests_made: list[tuple[int, Request, str]] = []
         targets = subnet_targets(spec)
@@ -458,20 +457,6 @@ class World:
                 if self.connected(first, second) or self.linked(first, second):
                     together[(first, second)] = self.together.get((first, second), self.now)
         self.together = together
-        self.side = {name: name for name in names}  # who reaches whom, through others too
-        for first, second in together:
-            a, b = self._side(first), self._side(second)
-            if a != b:
-                self.side[b] = a
-
-    def _side(self, name: str) -> str:
-        while self.side[name] != name:
-            name = self.side[name]
-        return name
-
-    def same_side(self, first: str, second: str) -> bool:
-        """Whether the two nodes reach each other, directly or through others (one partition, in truth)."""
-        return self._side(first) == self._side(second)
 
     def hear_each_other(self, first: str, second: str) -> bool:
         """Connected long enough for each to have heard the other and learnt that the other hears it: two

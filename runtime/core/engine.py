@@ -560,6 +560,9 @@ def _follow(spec: ClusterSpec, state: EngineState, plan: Placement, members: Map
         said.append(f"releasing {', '.join(gone)}: the plan runs them elsewhere, they failed here, or a parent "
                     "is moving")
     taken, held_elsewhere, parents_waiting, unfollowed = [], [], [], set()
+    # A member still on another revision of the plan may be about to take a group itself: every member follows
+    # this one first (a leader's fallback can come an interval after the plan it revises).
+    behind = sorted(node for node, report in others.items() if report.plan_id != state.plan_id)
     for group in spec.groups:
         if me not in plan.nodes(group.name) or group.name in phases or group.name in failed \
                 or group.name in state.deploying or not _may_keep(spec, keep, group.name, me, holding=False):
@@ -568,9 +571,6 @@ def _follow(spec: ClusterSpec, state: EngineState, plan: Placement, members: Map
         if holders and not group.concurrent:
             held_elsewhere.append(f"{group.name} (held by {', '.join(holders)})")
             continue
-        # A member still on another revision of the plan may be about to take the group itself: every member
-        # follows this one first (a leader's fallback can come an interval after the plan it revises).
-        behind = sorted(node for node, report in others.items() if report.plan_id != state.plan_id)
         if behind and not group.concurrent:
             unfollowed.update(behind)
             continue

@@ -48,17 +48,22 @@ def adapter_key(adapter: AdapterSpec) -> str:
     return f"{adapter.network}:{adapter.node}/{adapter.ifname}"
 
 
+def udp_paths(spec: ClusterSpec, node: str) -> Dict[Tuple[str, str], str]:
+    """(the sender's adapter key a beat names, this node's ifname it arrived on) -> the path id."""
+    found = {}
+    for path in heartbeat_paths(spec, node):
+        if path.medium.kind == "subnet":
+            found[(adapter_key(path.peer_of(node).adapter), path.end_of(node).adapter.ifname)] = path.id
+    return found
+
+
 class UdpTransport:
     def __init__(self, spec: ClusterSpec, node: str, port: Optional[int] = None):
         self.port = port if port is not None else spec.heartbeat.port
         self.node = node
         self.sockets: Dict[str, socket.socket] = {}  # ifname -> socket
         self.adapters: Dict[str, AdapterSpec] = {}
-        self.paths: Dict[Tuple[str, str], str] = {}  # (sender adapter key, my ifname) -> path id
-        for path in heartbeat_paths(spec, node):
-            if path.medium.kind == "subnet":
-                mine, peer = path.end_of(node).adapter, path.peer_of(node).adapter
-                self.paths[(adapter_key(peer), mine.ifname)] = path.id
+        self.paths = udp_paths(spec, node)
         for adapter in spec.adapters_by_node[node]:
             self.adapters[adapter.ifname] = adapter
             self.sockets[adapter.ifname] = self._socket(adapter)

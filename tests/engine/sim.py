@@ -25,7 +25,7 @@ from runtime.core.paths import end_works, heartbeat_paths, media
 from runtime.core.sets import DisjointSets
 from runtime.core.topology import subnet_targets
 from runtime.node.loop import NodeLoop, Ports
-from runtime.node.transports import adapter_key
+from runtime.node.transports import adapter_key, udp_paths
 
 KEY, CONFIG = b"engine tests", "0123456789abcdef"
 
@@ -179,13 +179,9 @@ class Sim:
 
     def start(self, node: str) -> None:
         self.incarnations += 1
-        paths = {}
-        for path in heartbeat_paths(self.spec, node):
-            if path.medium.kind == "subnet":
-                paths[(adapter_key(path.peer_of(node).adapter), path.end_of(node).adapter.ifname)] = path.id
         sim = NodeSim(node, None, adapters=tuple(self.spec.adapters_by_node[node]))  # type: ignore[arg-type]
         links = [link.name for link in self.spec.links if node in link.nodes]
-        ports = Ports(_Udp(sim, paths), {link: _Link(self, sim, link) for link in links if self.spec.link(link).disk},
+        ports = Ports(_Udp(sim, udp_paths(self.spec, node)), {link: _Link(self, sim, link) for link in links if self.spec.link(link).disk},
                       {link: _Link(self, sim, link) for link in links if not self.spec.link(link).disk}, _Prober(),
                       _Actuator(self, sim), _Worker(self, sim), _Scripts(), lambda: self._carriers(node),
                       lambda record: self._record(sim, record), sim.replies.append)

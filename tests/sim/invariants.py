@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from runtime.core.sets import DisjointSets
+
 
 class Breach(NamedTuple):
     at_ms: int
@@ -70,16 +72,12 @@ class Invariants:
         """Who reaches whom now, directly or through other nodes whose daemons run (a node without one relays
         no reports)."""
         world = self.world
-        side = {name: name for name in world.spec.node_names}
-
-        def root(name: str) -> str:
-            while side[name] != name:
-                name = side[name]
-            return name
+        names = world.spec.node_names
+        sets = DisjointSets(len(names))
         for first, second in world.together:
             if world.nodes[first].loop is not None and world.nodes[second].loop is not None:
-                side[root(second)] = root(first)
-        return {name: root(name) for name in side}
+                sets.union(world.spec.node_index[first], world.spec.node_index[second])
+        return {name: sets.find(index) for index, name in enumerate(names)}
 
     def acquiring(self, node: str, group: str) -> None:
         world = self.world

@@ -29,7 +29,7 @@ from runtime.core.paths import end_works, heartbeat_paths, media
 from runtime.core.snapshot import ClusterSpec
 from runtime.core.topology import subnet_targets
 from runtime.node.loop import NodeLoop, Ports, adopted_state, clean_leftovers
-from runtime.node.transports import adapter_key
+from runtime.node.transports import adapter_key, udp_paths
 
 KEY = b"simulated cluster key"
 CONFIG = "0123456789abcdef"
@@ -57,11 +57,7 @@ class Quality:
 class SimUdp:
     def __init__(self, world: "World", node: str):
         self.world, self.node = world, node
-        self.paths: dict[tuple[str, str], str] = {}
-        for path in heartbeat_paths(world.spec, node):
-            if path.medium.kind == "subnet":
-                mine, peer = path.end_of(node).adapter, path.peer_of(node).adapter
-                self.paths[(adapter_key(peer), mine.ifname)] = path.id
+        self.paths = udp_paths(world.spec, node)
 
     def send(self, make) -> list[str]:
         for adapter in self.world.spec.adapters_by_node[self.node]:
